@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.ts';
+
+const silent = () => {};
+
+describe('loadConfig', () => {
+  it('falls back to localhost services and the documented defaults in development', () => {
+    const config = loadConfig({}, silent);
+    expect(config.PORT).toBe(3000);
+    expect(config.DIGEST_CRON).toBe('0 8 * * *');
+    expect(config.DIGEST_TZ).toBe('UTC');
+    expect(config.DIGEST_SIZE).toBe(10);
+    expect(config.DIGEST_WEEKDAY).toBe('monday');
+    expect(config.SIGNUP_RATE_LIMIT).toBe(20);
+    expect(config.SEND_RATE).toBeUndefined();
+    expect(config.ADMIN_TOKEN).toBeTruthy();
+    expect(config.dkim).toBeUndefined();
+  });
+
+  it('refuses to start in production without the secrets, naming them', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, silent)).toThrowError(
+      /ADMIN_TOKEN and TOKEN_SECRET must be set/,
+    );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(40), TOKEN_SECRET: '  ' }, silent),
+    ).toThrowError(/TOKEN_SECRET must be set/);
+  });
+
+  it('only warns about an http PUBLIC_BASE_URL in production', () => {
+    const warnings: string[] = [];
+    const config = loadConfig(
+      {
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'admin-token-admin-token',
+        TOKEN_SECRET: 's'.repeat(32),
+        PUBLIC_BASE_URL: 'http://papers.example.org/',
+      },
+      (message) => warnings.push(message),
+    );
+    expect(config.PUBLIC_BASE_URL).toBe('http://papers.example.org');
+    expect(warnings.join()).toMatch(/HTTPS/);
+  });
+
+  it('names each invalid variable', () => {
+    const attempt = () =>
+      loadConfig(
+        { PORT: 'eighty', DIGEST_TZ: 'Mars/Olympus', SMTP_URL: 'http://x', DIGEST_WEEKDAY: 'funday' },
+        silent,
+      );
+    expect(attempt).toThrowError(ConfigError);
+    expect(attempt).toThrowError(/PORT[\s\S]*SMTP_URL|SMTP_URL[\s\S]*PORT/);
+    expect(attempt).toThrowError(/Mars\/Olympus/);
+    expect(attempt).toThrowError(/DIGEST_WEEKDAY/);
+  });
+
+  it('turns DKIM on only when all three variables are set', () => {
+    const key = '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----';
+    const config = loadConfig(
+      { DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: 'mail', DKIM_PRIVATE_KEY: key },
+      silent,
+    );
+    expect(config.dkim).toEqual({
+      domainName: 'example.org',
+      keySelector: 'mail',
+      privateKey: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+    });
+    const warnings: string[] = [];
+    expect(loadConfig({ DKIM_DOMAIN: 'example.org' }, (m) => warnings.push(m)).dkim).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('parses the CORS allow-list', () => {
+    expect(
+      loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example ,' }, silent).ALLOWED_ORIGINS,
+    ).toEqual(['https://a.example', 'https://b.example']);
+  });
+});

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { configSchema, type RawConfig, WEEKDAYS, type Weekday } from './schema.ts';
+
+export { configSchema, WEEKDAYS, type Weekday };
+
+/** Development-only values; production refuses to start without real ones. */
+const DEVELOPMENT_SECRETS = { ADMIN_TOKEN: 'dev-admin-token', TOKEN_SECRET: 'dev-token-secret-change-me' };
+
+export interface Config extends Omit<RawConfig, 'ADMIN_TOKEN' | 'TOKEN_SECRET'> {
+  ADMIN_TOKEN: string;
+  TOKEN_SECRET: string;
+  /** Set when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are all present. */
+  dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once at start-up. Throws a ConfigError that names every bad variable;
+ * `warn` receives problems that are allowed but worth a look.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  warn: (message: string) => void = (message) => console.warn(`config: ${message}`),
+): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const raw = parsed.data;
+  const production = raw.NODE_ENV === 'production';
+
+  const missing = (['ADMIN_TOKEN', 'TOKEN_SECRET'] as const).filter((name) => !raw[name]);
+  if (production && missing.length > 0) {
+    throw new ConfigError(`${missing.join(' and ')} must be set when NODE_ENV=production`);
+  }
+  if (production && raw.TOKEN_SECRET && raw.TOKEN_SECRET.length < 32) {
+    throw new ConfigError('TOKEN_SECRET must be at least 32 characters when NODE_ENV=production');
+  }
+  if (production && raw.PUBLIC_BASE_URL.startsWith('http://')) {
+    warn(`PUBLIC_BASE_URL is ${raw.PUBLIC_BASE_URL}: links in mail will not use HTTPS`);
+  }
+
+  const dkimParts = [raw.DKIM_DOMAIN, raw.DKIM_SELECTOR, raw.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (dkimParts > 0 && dkimParts < 3) {
+    warn('DKIM is off: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must all be set');
+  }
+
+  return {
+    ...raw,
+    ADMIN_TOKEN: raw.ADMIN_TOKEN ?? DEVELOPMENT_SECRETS.ADMIN_TOKEN,
+    TOKEN_SECRET: raw.TOKEN_SECRET ?? DEVELOPMENT_SECRETS.TOKEN_SECRET,
+    dkim:
+      raw.DKIM_DOMAIN && raw.DKIM_SELECTOR && raw.DKIM_PRIVATE_KEY
+        ? {
+            domainName: raw.DKIM_DOMAIN,
+            keySelector: raw.DKIM_SELECTOR,
+            // Env files often carry the PEM with literal "\n" sequences.
+            privateKey: raw.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'),
+          }
+        : undefined,
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => value || undefined)
+  .optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const timeZone = z
+  .string()
+  .default('UTC')
+  .refine(isKnownTimeZone, { error: (issue) => `unknown time zone "${String(issue.input)}"` });
+
+const smtpUrl = z
+  .url({ protocol: /^smtps?$/, error: 'must be smtp://[user:pass@]host:port or smtps://…' })
+  .default('smtp://127.0.0.1:1025');
+
+/**
+ * Every environment variable the services read, with development defaults for localhost services.
+ * Secrets have no production default: `loadConfig` refuses to start without them.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/digest'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Namespace of every Redis key (queues, rate limits): lets several deployments or test runs share one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]{1,40}$/, 'letters, digits, - and _ only')
+    .default('digest'),
+  SMTP_URL: smtpUrl,
+  SMTP_POOL_SIZE: positiveInt(5),
+  PUBLIC_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://localhost:3000')
+    .transform((url) => url.replace(/\/+$/, '')),
+  MAIL_FROM: z.string().trim().min(3).default('Daily Papers <digest@localhost>'),
+  MAIL_UNSUBSCRIBE_MAILTO: optionalText.pipe(z.email().optional()),
+  ADMIN_TOKEN: optionalText,
+  TOKEN_SECRET: optionalText,
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DIGEST_CRON: z.string().trim().min(9).default('0 8 * * *'),
+  DIGEST_TZ: timeZone,
+  DIGEST_SIZE: positiveInt(10).pipe(z.number().max(50)),
+  DIGEST_WEEKDAY: z.string().trim().toLowerCase().pipe(z.enum(WEEKDAYS)).default('monday'),
+  SEND_RATE: z.coerce.number().positive().optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  DKIM_DOMAIN: optionalText,
+  DKIM_SELECTOR: optionalText,
+  DKIM_PRIVATE_KEY: optionalText,
+  SIGNUP_RATE_LIMIT: positiveInt(20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type Weekday = (typeof WEEKDAYS)[number];
+export { WEEKDAYS };
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

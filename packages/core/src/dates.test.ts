@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, dateInZone, isIsoDate, weekdayOf } from './dates.ts';
+
+describe('dates', () => {
+  it('accepts only real calendar dates', () => {
+    expect(isIsoDate('2026-05-22')).toBe(true);
+    expect(isIsoDate('2026-02-30')).toBe(false);
+    expect(isIsoDate('2026-5-22')).toBe(false);
+    expect(isIsoDate('yesterday')).toBe(false);
+  });
+
+  it('reads the calendar date in a time zone', () => {
+    const instant = new Date('2026-05-22T23:30:00Z');
+    expect(dateInZone(instant, 'UTC')).toBe('2026-05-22');
+    expect(dateInZone(instant, 'Europe/Berlin')).toBe('2026-05-23');
+    expect(dateInZone(instant, 'America/Los_Angeles')).toBe('2026-05-22');
+  });
+
+  it('adds days across month ends and names weekdays', () => {
+    expect(addDays('2026-05-31', 1)).toBe('2026-06-01');
+    expect(addDays('2026-03-01', -7)).toBe('2026-02-22');
+    expect(weekdayOf('2026-05-25')).toBe('monday');
+  });
+});

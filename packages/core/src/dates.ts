@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Calendar dates travel as ISO `YYYY-MM-DD` strings: no time, no zone. */
+export type IsoDate = string;
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isIsoDate(value: string): value is IsoDate {
+  if (!ISO_DATE.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+/** A real calendar date as YYYY-MM-DD. */
+export const isoDateSchema = z.string().refine(isIsoDate, 'must be a real calendar date (YYYY-MM-DD)');
+
+/** The calendar date of `instant` as seen in `timeZone`. */
+export function dateInZone(instant: Date, timeZone: string): IsoDate {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + days);
+  return next.toISOString().slice(0, 10);
+}
+
+/** Lower-case English weekday name of a calendar date. */
+export function weekdayOf(date: IsoDate): string {
+  return new Date(`${date}T00:00:00Z`)
+    .toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })
+    .toLowerCase();
+}

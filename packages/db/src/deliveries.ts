@@ -1,0 +1,212 @@
+import { sql } from 'kysely';
+import type { Db } from './client.ts';
+import type { Cadence, DeliveryStatus } from './schema.ts';
+
+/** Queues one delivery for every active, unpaused subscriber of the cadence; returns how many. */
+export async function queueDeliveriesForAudience(db: Db, issueId: number, cadence: Cadence): Promise<number> {
+  const result = await db
+    .insertInto('deliveries')
+    .columns(['issue_id', 'subscriber_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('subscribers')
+        .select([eb.val(issueId).as('issue_id'), 'id'])
+        .where('status', '=', 'active')
+        .where('cadence', '=', cadence)
+        .where('paused_at', 'is', null),
+    )
+    .onConflict((conflict) => conflict.columns(['issue_id', 'subscriber_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n);
+}
+
+/**
+ * A claim older than this belongs to a send job that is gone (its attempts used up, or Redis
+ * lost): far longer than any batch takes, including its retries' backoff.
+ */
+const STALE_CLAIM = sql<Date>`now() - interval '30 minutes'`;
+
+/**
+ * One page, after `afterId` in id order, of the issue's deliveries that no live send job owns:
+ * queued and unclaimed, or claimed by a job that is gone. Keyset pagination keeps memory flat.
+ */
+export async function pageUnclaimedDeliveryIds(
+  db: Db,
+  issueId: number,
+  afterId: number,
+  pageSize: number,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('issue_id', '=', issueId)
+    .where('status', 'in', ['queued', 'sending'])
+    .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('updated_at', '<', STALE_CLAIM)]))
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(pageSize)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+export interface ClaimedDelivery {
+  id: number;
+  subscriberId: number;
+  email: string;
+}
+
+/**
+ * Claims for `owner` (a send job) the batch's deliveries that are queued or in flight and owned
+ * by no one, by `owner` itself (its own retry, or a rerun after its worker died) or by a job that
+ * is gone. Other jobs' rows are left alone, so two jobs never send one delivery. Rows of
+ * subscribers who are no longer active are marked skipped instead. One statement.
+ */
+export async function claimDeliveries(
+  db: Db,
+  issueId: number,
+  ids: number[],
+  owner: string,
+): Promise<ClaimedDelivery[]> {
+  const { rows } = await sql<{ id: number; subscriber_id: number; email: string; status: DeliveryStatus }>`
+    with target as (
+      select d.id, s.email, (s.status = 'active' and s.paused_at is null) as deliverable
+      from deliveries d
+      join subscribers s on s.id = d.subscriber_id
+      where d.issue_id = ${issueId}
+        and d.id = any(${ids}::bigint[])
+        and d.status in ('queued', 'sending')
+        and (d.claimed_by is null or d.claimed_by = ${owner} or d.updated_at < ${STALE_CLAIM})
+      for update of d skip locked
+    )
+    update deliveries d
+    set status = case when t.deliverable then 'sending' else 'skipped' end,
+        claimed_by = ${owner},
+        attempts = d.attempts + case when t.deliverable then 1 else 0 end,
+        last_error = case when t.deliverable then d.last_error else 'subscriber is no longer active' end,
+        updated_at = now()
+    from target t
+    where d.id = t.id
+    returning d.id, d.subscriber_id, t.email, d.status
+  `.execute(db);
+  return rows
+    .filter((row) => row.status === 'sending')
+    .map((row) => ({ id: row.id, subscriberId: row.subscriber_id, email: row.email }));
+}
+
+export interface DeliveryResult {
+  id: number;
+  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued'>;
+  smtpMessageId?: string;
+  error?: string;
+}
+
+/**
+ * Records a batch of outcomes in one statement; only rows `owner` still holds in flight are
+ * touched. A deferred delivery (`queued`) stays with its job, which retries it after backoff.
+ */
+export async function recordDeliveryResults(db: Db, owner: string, results: DeliveryResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await sql`
+    update deliveries d
+    set status = v.status,
+        smtp_message_id = coalesce(v.message_id, d.smtp_message_id),
+        last_error = v.error,
+        sent_at = case when v.status = 'sent' then now() else d.sent_at end,
+        updated_at = now()
+    from unnest(
+      ${results.map((r) => r.id)}::bigint[],
+      ${results.map((r) => r.status)}::text[],
+      ${results.map((r) => r.smtpMessageId ?? null)}::text[],
+      ${results.map((r) => r.error ?? null)}::text[]
+    ) as v(id, status, message_id, error)
+    where d.id = v.id and d.status = 'sending' and d.claimed_by = ${owner}
+  `.execute(db);
+}
+
+export type DeliveryCounts = Record<DeliveryStatus, number>;
+
+export async function countDeliveriesByStatus(db: Db, issueId: number): Promise<DeliveryCounts> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('issue_id', '=', issueId)
+    .groupBy('status')
+    .execute();
+  const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0 };
+  for (const row of rows) counts[row.status] = Number(row.count);
+  return counts;
+}
+
+export interface RequeueSelection {
+  /** Only deliveries that failed. */
+  failedOnly?: boolean;
+  /** Only these subscribers; a delivery row is created for any who had none. */
+  subscriberIds?: number[];
+}
+
+/**
+ * Puts finished deliveries of active subscribers back in the queue for a resend and returns their
+ * ids. Rows still queued or in flight are left alone: they are about to be sent anyway.
+ */
+export async function requeueDeliveries(
+  db: Db,
+  issueId: number,
+  selection: RequeueSelection,
+): Promise<number[]> {
+  if (selection.subscriberIds?.length === 0) return [];
+  const created = selection.subscriberIds
+    ? await db
+        .insertInto('deliveries')
+        .values(
+          selection.subscriberIds.map((subscriberId) => ({ issue_id: issueId, subscriber_id: subscriberId })),
+        )
+        .onConflict((conflict) => conflict.columns(['issue_id', 'subscriber_id']).doNothing())
+        .returning('id')
+        .execute()
+    : [];
+  let update = db
+    .updateTable('deliveries')
+    .set({ status: 'queued', claimed_by: null, queued_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where('issue_id', '=', issueId)
+    .where('status', 'in', selection.failedOnly ? ['failed'] : ['sent', 'failed', 'bounced', 'skipped'])
+    // The record of what someone who has left was sent stays as it is.
+    .where('subscriber_id', 'in', (eb) =>
+      eb.selectFrom('subscribers').select('id').where('status', '=', 'active'),
+    );
+  if (selection.subscriberIds) update = update.where('subscriber_id', 'in', selection.subscriberIds);
+  const requeued = await update.returning('id').execute();
+  return [...created, ...requeued].map((row) => row.id);
+}
+
+export interface DeliveryListing {
+  email: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  smtpMessageId: string | null;
+  sentAt: Date | null;
+}
+
+/** Who was sent what: one line per delivery of the issue, a page at a time in address order. */
+export async function listDeliveries(
+  db: Db,
+  issueId: number,
+  page: { limit: number; offset: number },
+): Promise<DeliveryListing[]> {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select([
+      's.email as email',
+      'd.status as status',
+      'd.attempts as attempts',
+      'd.last_error as lastError',
+      'd.smtp_message_id as smtpMessageId',
+      'd.sent_at as sentAt',
+    ])
+    .where('d.issue_id', '=', issueId)
+    .orderBy('s.email')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+}

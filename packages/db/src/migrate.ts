@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely';
+import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
+import * as initial from './migrations/2026-11-25T00-00_initial.ts';
+
+/** Listed here rather than read from disk, so the same code runs under tsx, vitest and a bundle. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25T00-00_initial': initial,
+};
+
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

@@ -1,0 +1,111 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** A `date` column: read as YYYY-MM-DD (see the type parser in client.ts), written as the same. */
+type DateColumn = string;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type Cadence = 'daily' | 'weekly';
+export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
+export type ConsentSource = 'form' | 'api' | 'import';
+export type IssueStatus = 'sending' | 'sent' | 'skipped';
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'skipped';
+
+export interface PapersTable {
+  id: Generated<number>;
+  external_id: string;
+  title: string;
+  summary: Generated<string>;
+  authors: Generated<string[]>;
+  author_count: number | null;
+  organization: string | null;
+  published_on: DateColumn | null;
+  featured_at: Timestamp;
+  upvotes: Generated<number>;
+  num_comments: Generated<number>;
+  paper_url: string | null;
+  code_url: string | null;
+  ai_summary: string | null;
+  ai_keywords: Generated<string[]>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SubscribersTable {
+  id: Generated<number>;
+  email: string;
+  status: ColumnType<SubscriberStatus, SubscriberStatus | undefined, SubscriberStatus>;
+  cadence: ColumnType<Cadence, Cadence | undefined, Cadence>;
+  keywords: Generated<string[]>;
+  papers_per_email: number | null;
+  paused_at: Timestamp | null;
+  consent_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  consent_ip: string | null;
+  consent_user_agent: string | null;
+  consent_source: ConsentSource;
+  confirmed_at: Timestamp | null;
+  unsubscribed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** The papers of an issue, frozen as they were when it was built. */
+export interface IssuePaper {
+  externalId: string;
+  title: string;
+  summary: string;
+  authors: string[];
+  authorCount: number | null;
+  organization: string | null;
+  publishedOn: string | null;
+  featuredAt: string;
+  upvotes: number;
+  numComments: number;
+  paperUrl: string | null;
+  codeUrl: string | null;
+  aiSummary: string | null;
+  aiKeywords: string[];
+}
+
+export interface IssuesTable {
+  id: Generated<number>;
+  cadence: Cadence;
+  issue_date: DateColumn;
+  status: ColumnType<IssueStatus, IssueStatus, IssueStatus>;
+  subject: string;
+  papers: ColumnType<IssuePaper[], string, string>;
+  html: string;
+  text: string;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  issue_id: number;
+  subscriber_id: number;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: Generated<number>;
+  /** The send job that owns the delivery while it is queued for a retry or being sent. */
+  claimed_by: string | null;
+  last_error: string | null;
+  smtp_message_id: string | null;
+  queued_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  sent_at: Timestamp | null;
+  updated_at: UpdatedAt;
+}
+
+export interface Database {
+  papers: PapersTable;
+  subscribers: SubscribersTable;
+  issues: IssuesTable;
+  deliveries: DeliveriesTable;
+}
+
+export type Paper = Selectable<PapersTable>;
+export type NewPaper = Insertable<PapersTable>;
+export type Subscriber = Selectable<SubscribersTable>;
+export type NewSubscriber = Insertable<SubscribersTable>;
+export type SubscriberUpdate = Updateable<SubscribersTable>;
+export type Issue = Selectable<IssuesTable>;

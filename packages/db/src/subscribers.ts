@@ -1,0 +1,93 @@
+import { sql } from 'kysely';
+import type { Db } from './client.ts';
+import type { NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
+
+export async function findSubscriberById(db: Db, id: number): Promise<Subscriber | undefined> {
+  return db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Addresses are unique regardless of case; the stored spelling is the one first given. */
+export async function findSubscriberByEmail(db: Db, email: string): Promise<Subscriber | undefined> {
+  return db
+    .selectFrom('subscribers')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+}
+
+export async function findSubscribersByEmails(db: Db, emails: string[]): Promise<Subscriber[]> {
+  if (emails.length === 0) return [];
+  return db
+    .selectFrom('subscribers')
+    .selectAll()
+    .where(
+      sql<string>`lower(email)`,
+      'in',
+      emails.map((email) => email.toLowerCase()),
+    )
+    .execute();
+}
+
+export async function insertSubscriber(db: Db, subscriber: NewSubscriber): Promise<Subscriber> {
+  return db.insertInto('subscribers').values(subscriber).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Inserts the rows whose address is not known yet; returns how many were inserted. */
+export async function insertSubscribersIfNew(db: Db, subscribers: NewSubscriber[]): Promise<number> {
+  if (subscribers.length === 0) return 0;
+  const rows = await db
+    .insertInto('subscribers')
+    .values(subscribers)
+    .onConflict((conflict) => conflict.expression(sql`lower(email)`).doNothing())
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+export async function updateSubscriber(db: Db, id: number, changes: SubscriberUpdate): Promise<Subscriber> {
+  return db
+    .updateTable('subscribers')
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface SubscriberListQuery {
+  status?: SubscriberStatus;
+  limit: number;
+  offset: number;
+}
+
+export async function listSubscribers(db: Db, query: SubscriberListQuery): Promise<Subscriber[]> {
+  let select = db.selectFrom('subscribers').selectAll().orderBy('id').limit(query.limit).offset(query.offset);
+  if (query.status) select = select.where('status', '=', query.status);
+  return select.execute();
+}
+
+/** Streams every subscriber in id order, a page at a time, so memory stays flat. */
+export async function* iterateSubscribers(db: Db, pageSize = 1000): AsyncGenerator<Subscriber> {
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .selectFrom('subscribers')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute();
+    yield* page;
+    const last = page.at(-1);
+    if (!last || page.length < pageSize) return;
+    after = last.id;
+  }
+}
+
+/** Erases a subscriber and, by cascade, their delivery history. Returns whether one existed. */
+export async function deleteSubscriberByEmail(db: Db, email: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('subscribers')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -1,0 +1,114 @@
+import {
+  completeIssueIfDone,
+  findIssue,
+  type Issue,
+  type IssuePaper,
+  insertIssueOnce,
+  type Paper,
+  queueDeliveriesForAudience,
+  selectTrendingPapers,
+} from '@digest/db';
+import { renderDigestEmail } from '@digest/email';
+import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
+import { enqueueUnclaimedDeliveries } from './dispatch.ts';
+import { issuePeriod } from './schedule.ts';
+
+export interface BuildOutcome {
+  issue: Issue;
+  /** False when the issue existed already: nothing was rendered or queued again. */
+  created: boolean;
+  deliveriesQueued: number;
+  batchesEnqueued: number;
+}
+
+/**
+ * Builds the issue of (cadence, date) at most once: picks the most upvoted papers of the period,
+ * renders the mail once, and in one transaction stores the issue with one delivery per active
+ * subscriber. Then hands the deliveries to the send queue. Calling it again only re-enqueues
+ * deliveries still waiting (recovery after a crash); an issue already sent sends nothing.
+ */
+export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<BuildOutcome> {
+  const existing = await findIssue(ctx.db, key.cadence, key.date);
+  if (existing && existing.status !== 'skipped') return resumeIssue(ctx, existing);
+
+  const papers = await selectTrendingPapers(ctx.db, {
+    ...issuePeriod(key),
+    timeZone: ctx.settings.timeZone,
+    limit: ctx.settings.size,
+  });
+  const content =
+    papers.length === 0
+      ? { status: 'skipped' as const, subject: 'No papers for this period', papers: [], html: '', text: '' }
+      : { status: 'sending' as const, ...(await renderIssue(ctx, key, papers.map(toIssuePaper))) };
+
+  const { issue, created, deliveriesQueued } = await ctx.db.transaction().execute(async (trx) => {
+    const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content });
+    const queued =
+      stored.created && stored.issue.status === 'sending'
+        ? await queueDeliveriesForAudience(trx, stored.issue.id, key.cadence)
+        : 0;
+    return { ...stored, deliveriesQueued: queued };
+  });
+  if (!created) return resumeIssue(ctx, issue);
+
+  const batchesEnqueued = issue.status === 'sending' ? await enqueueUnclaimedDeliveries(ctx, issue.id) : 0;
+  // Nobody to send to: the issue is done now.
+  if (issue.status === 'sending' && batchesEnqueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  ctx.logger.info(
+    {
+      issueId: issue.id,
+      ...key,
+      status: issue.status,
+      papers: papers.length,
+      deliveriesQueued,
+      batchesEnqueued,
+    },
+    'issue built',
+  );
+  return { issue, created, deliveriesQueued, batchesEnqueued };
+}
+
+/**
+ * An issue built before is never rendered or sent again: only deliveries that no live send job
+ * owns (a crash between commit and enqueue, a job that gave up) are handed to the queue again.
+ */
+export async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutcome> {
+  let batchesEnqueued = 0;
+  if (issue.status === 'sending') {
+    batchesEnqueued = await enqueueUnclaimedDeliveries(ctx, issue.id, `resume${Date.now().toString(36)}`);
+    if (batchesEnqueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  }
+  ctx.logger.info({ issueId: issue.id, status: issue.status, batchesEnqueued }, 'issue exists');
+  return { issue, created: false, deliveriesQueued: 0, batchesEnqueued };
+}
+
+/** Renders the issue's mail for `papers`, with per-recipient placeholders still in place. */
+export async function renderIssue(ctx: DigestContext, key: IssueKey, papers: IssuePaper[]) {
+  const mail = await renderDigestEmail({
+    cadence: key.cadence,
+    issueDate: key.date,
+    papers,
+    archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
+    siteUrl: `${ctx.settings.publicBaseUrl}/`,
+  });
+  return { ...mail, papers };
+}
+
+export function toIssuePaper(paper: Paper): IssuePaper {
+  return {
+    externalId: paper.external_id,
+    title: paper.title,
+    summary: paper.summary,
+    authors: paper.authors,
+    authorCount: paper.author_count,
+    organization: paper.organization,
+    publishedOn: paper.published_on,
+    featuredAt: paper.featured_at.toISOString(),
+    upvotes: paper.upvotes,
+    numComments: paper.num_comments,
+    paperUrl: paper.paper_url,
+    codeUrl: paper.code_url,
+    aiSummary: paper.ai_summary,
+    aiKeywords: paper.ai_keywords,
+  };
+}

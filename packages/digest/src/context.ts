@@ -1,0 +1,40 @@
+import type { Logger } from '@digest/core';
+import type { Cadence, Db } from '@digest/db';
+import type { CompiledMessage, MailTransport } from '@digest/email';
+import type { Queues } from '@digest/queue';
+import type { TokenSigner } from '@digest/subscribers';
+
+export interface DigestSettings {
+  timeZone: string;
+  /** Papers per issue. */
+  size: number;
+  /** Weekday (lower-case English) on which the weekly issue is built. */
+  weekday: string;
+  publicBaseUrl: string;
+  mailFrom: string;
+  unsubscribeMailto?: string;
+}
+
+/** What the digest services need; built once per process by the app that runs them. */
+export interface DigestContext {
+  db: Db;
+  queues: Queues;
+  settings: DigestSettings;
+  logger: Logger;
+}
+
+export interface SendContext extends DigestContext {
+  transport: MailTransport;
+  tokens: TokenSigner;
+  /** Issue id → its message compiled once; owned by the worker process. */
+  compiledIssues: Map<number, CompiledMessage>;
+}
+
+export interface IssueKey {
+  cadence: Cadence;
+  date: string;
+}
+
+export function archiveUrl(baseUrl: string, key: IssueKey): string {
+  return `${baseUrl}/archive/${key.date}${key.cadence === 'weekly' ? '?cadence=weekly' : ''}`;
+}

@@ -1,0 +1,15 @@
+export { type BuildOutcome, buildIssue, renderIssue, resumeIssue, toIssuePaper } from './build.ts';
+export {
+  archiveUrl,
+  type DigestContext,
+  type DigestSettings,
+  type IssueKey,
+  type SendContext,
+} from './context.ts';
+export { requestBuild } from './dispatch.ts';
+export { type ImportResult, importPapers } from './import.ts';
+export type { RejectedRecord } from './paper-import.ts';
+export { type IssueReport, issueReport, previewIssue, publicCopy } from './report.ts';
+export { type ResendRequest, resendIssue } from './resend.ts';
+export { issuePeriod, issuesDueAt } from './schedule.ts';
+export { type BatchJob, type BatchOutcome, sendBatch } from './send.ts';

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../../../test/support/fixtures.ts';
+import { derivedKey, normalisePapers } from './paper-import.ts';
+
+describe('normalisePapers', () => {
+  it('keeps the 44 dated flat papers and names the 2 undated ones', () => {
+    const { papers, rejected } = normalisePapers(fixture('daily-papers.json'), 'UTC');
+    expect(papers).toHaveLength(44);
+    expect(rejected).toHaveLength(2);
+    for (const record of rejected) {
+      expect(record.reason).toMatch(/no date/);
+      expect(record.title).toBeTruthy();
+      expect(typeof record.index).toBe('number');
+    }
+    const first = papers[0]!;
+    expect(first.external_id).toMatch(/^title:[0-9a-f]{24}$/);
+    expect(first.featured_at).toEqual(new Date('2024-07-03T00:00:00Z'));
+    expect(first.author_count).toBe(5);
+  });
+
+  it('maps Hugging Face daily_papers items', () => {
+    const { papers, rejected } = normalisePapers(fixture('hf-daily-papers-sample.json'), 'UTC');
+    expect(rejected).toEqual([]);
+    expect(papers).toHaveLength(15);
+    expect(papers[0]).toMatchObject({
+      external_id: '0000.00001',
+      upvotes: 97,
+      featured_at: new Date('2026-05-22T06:10:00.000Z'),
+      published_on: '2024-07-03',
+      authors: ['Author 0.0', 'Author 0.1', 'Author 0.2', 'Author 0.3', 'Author 0.4'],
+      ai_keywords: ['EEG', 'foundation model'],
+      paper_url: 'https://huggingface.co/papers/0000.00001',
+    });
+  });
+
+  it('dates a bare feature date at midnight in the digest time zone', () => {
+    const { papers } = normalisePapers([{ title: 'T', publishedAt: '2026-05-22' }], 'Europe/Berlin');
+    expect(papers[0]?.featured_at).toEqual(new Date('2026-05-21T22:00:00Z'));
+  });
+
+  it('reports unusable records by index and keeps the rest', () => {
+    const { papers, rejected } = normalisePapers(
+      [
+        null,
+        { summary: 'no title', publishedAt: '2026-05-22' },
+        { title: 'Fine', publishedAt: '2026-05-22', upvotes: 3 },
+        { title: 'Bad upvotes', publishedAt: '2026-05-22', upvotes: 'many' },
+        { title: 'Bad date', publishedAt: 'someday' },
+        { title: 'x'.repeat(1001), publishedAt: '2026-05-22' },
+      ],
+      'UTC',
+    );
+    expect(papers.map((paper) => paper.title)).toEqual(['Fine']);
+    expect(rejected.map((record) => record.index)).toEqual([0, 1, 3, 4, 5]);
+    expect(rejected[0]?.reason).toBe('not an object');
+    expect(rejected[1]?.reason).toBe('no title');
+    expect(rejected[2]?.reason).toMatch(/upvotes/);
+    expect(rejected[4]?.reason).toMatch(/1000 characters/);
+  });
+
+  it('strips control characters from titles and keeps one record per key', () => {
+    const { papers } = normalisePapers(
+      [
+        { title: 'Same\r\nTitle', publishedAt: '2026-05-22', upvotes: 1 },
+        { title: 'same  title', publishedAt: '2026-05-22', upvotes: 9 },
+      ],
+      'UTC',
+    );
+    expect(papers).toHaveLength(1);
+    expect(papers[0]).toMatchObject({ title: 'same title', upvotes: 9 });
+    expect(derivedKey('Same Title!')).toBe(derivedKey('same title'));
+  });
+
+  it('refuses anything but an array', () => {
+    expect(() => normalisePapers({ papers: [] }, 'UTC')).toThrow(/JSON array/);
+  });
+});

@@ -1,0 +1,77 @@
+import { AppError } from '@digest/core';
+import {
+  countDeliveriesByStatus,
+  type DeliveryCounts,
+  findIssue,
+  type IssuePaper,
+  selectTrendingPapers,
+} from '@digest/db';
+import { escapeHtml, PLACEHOLDERS } from '@digest/email';
+import { renderIssue, toIssuePaper } from './build.ts';
+import type { DigestContext, IssueKey } from './context.ts';
+import { issuePeriod } from './schedule.ts';
+
+export interface IssueReport extends IssueKey {
+  id: number;
+  status: string;
+  subject: string;
+  createdAt: Date;
+  completedAt: Date | null;
+  papers: IssuePaper[];
+  deliveries: DeliveryCounts & { total: number };
+}
+
+/** An issue's papers and how its deliveries stand. */
+export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey): Promise<IssueReport> {
+  const issue = await findIssue(ctx.db, key.cadence, key.date);
+  if (!issue) throw new AppError('not_found', `No ${key.cadence} issue exists for ${key.date}.`);
+  const counts = await countDeliveriesByStatus(ctx.db, issue.id);
+  return {
+    ...key,
+    id: issue.id,
+    status: issue.status,
+    subject: issue.subject,
+    createdAt: issue.created_at,
+    completedAt: issue.completed_at,
+    papers: issue.papers,
+    deliveries: { ...counts, total: Object.values(counts).reduce((sum, count) => sum + count, 0) },
+  };
+}
+
+/**
+ * The issue's HTML as subscribers see it (or would, if it has not been built yet), with
+ * neutral links in place of the per-recipient ones. Nothing is stored.
+ */
+export async function previewIssue(
+  ctx: DigestContext,
+  key: IssueKey,
+): Promise<{ subject: string; html: string; text: string }> {
+  const issue = await findIssue(ctx.db, key.cadence, key.date);
+  const mail = issue && issue.status !== 'skipped' ? issue : await previewFromPapers(ctx, key);
+  return publicCopy(mail, `${ctx.settings.publicBaseUrl}/`);
+}
+
+async function previewFromPapers(ctx: DigestContext, key: IssueKey) {
+  const papers = await selectTrendingPapers(ctx.db, {
+    ...issuePeriod(key),
+    timeZone: ctx.settings.timeZone,
+    limit: ctx.settings.size,
+  });
+  if (papers.length === 0)
+    throw new AppError('not_found', `No papers were featured for the ${key.cadence} issue of ${key.date}.`);
+  return renderIssue(ctx, key, papers.map(toIssuePaper));
+}
+
+/** Public copies (archive, preview) link to the signup page where mail has personal links. */
+export function publicCopy<Mail extends { subject: string; html: string; text: string }>(
+  mail: Mail,
+  siteUrl: string,
+) {
+  const fill = (content: string, url: string) =>
+    content.replaceAll(PLACEHOLDERS.unsubscribeUrl, url).replaceAll(PLACEHOLDERS.preferencesUrl, url);
+  return {
+    subject: mail.subject,
+    html: fill(mail.html, escapeHtml(siteUrl)),
+    text: fill(mail.text, siteUrl),
+  };
+}

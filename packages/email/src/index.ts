@@ -1,0 +1,17 @@
+export { escapeHtml, stripLineBreaks } from './html.ts';
+export {
+  type CompiledMessage,
+  compileMessage,
+  type MessageSource,
+  personalise,
+  type Recipient,
+} from './mime.ts';
+export * from './templates/index.ts';
+export {
+  classifySendError,
+  createSmtpTransport,
+  type MailTransport,
+  type OutgoingMessage,
+  type SendFailure,
+  type SmtpOptions,
+} from './transport.ts';

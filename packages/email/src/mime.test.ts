@@ -1,0 +1,50 @@
+import { simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { compileMessage, personalise } from './mime.ts';
+
+const longLine = 'word '.repeat(40);
+
+describe('compile once, personalise by substitution', () => {
+  const message = compileMessage({
+    from: 'Daily Papers <digest@papers.test>',
+    subject: 'Papers — 22 May: Ünïcode title',
+    html: `<p>${longLine}</p><a href="{{unsubscribe_url}}">Unsubscribe</a>${longLine}<a href="{{preferences_url}}">x</a>`,
+    text: `${longLine}\nUnsubscribe: {{unsubscribe_url}}\n🧪 done`,
+    listUnsubscribe: { mailto: 'unsubscribe@papers.test' },
+  });
+
+  it('puts each recipient’s own links in the headers and both parts', async () => {
+    const unsubscribeUrl = `https://papers.test/unsubscribe/${'t'.repeat(90)}?a=1&b=2`;
+    const { raw, messageId } = personalise(message, {
+      to: 'reader@example.org',
+      unsubscribeUrl,
+      preferencesUrl: 'https://papers.test/preferences/abc',
+    });
+    for (const line of raw.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
+    const parsed = await simpleParser(raw);
+    expect(parsed.to && 'text' in parsed.to ? parsed.to.text : '').toBe('reader@example.org');
+    expect(parsed.subject).toBe('Papers — 22 May: Ünïcode title');
+    expect(parsed.messageId).toBe(messageId);
+    expect(parsed.html).toContain(`href="${unsubscribeUrl.replace(/&/g, '&amp;')}"`);
+    expect(parsed.html).toContain('href="https://papers.test/preferences/abc"');
+    expect(parsed.text).toContain(`Unsubscribe: ${unsubscribeUrl}\n🧪 done`);
+    const header = parsed.headerLines.find((line) => line.key === 'list-unsubscribe')?.line;
+    expect(header).toBe(
+      `List-Unsubscribe: <${unsubscribeUrl}>, <mailto:unsubscribe@papers.test?subject=unsubscribe>`,
+    );
+    expect(raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+  });
+
+  it('gives every copy its own Message-ID and no trace of another recipient', () => {
+    const first = personalise(message, { to: 'a@example.org', unsubscribeUrl: 'https://papers.test/u/A' });
+    const second = personalise(message, { to: 'b@example.org', unsubscribeUrl: 'https://papers.test/u/B' });
+    expect(first.messageId).not.toBe(second.messageId);
+    expect(second.raw).not.toContain('a@example.org');
+    expect(second.raw).not.toContain('/u/A');
+  });
+
+  it('keeps CR/LF in a recipient value out of the headers', () => {
+    const { raw } = personalise(message, { to: 'a@example.org\r\nBcc: b@example.org' });
+    expect(raw).not.toMatch(/^Bcc:/m);
+  });
+});

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { escapeHtml, stripLineBreaks } from './html.ts';
+
+/** Per-recipient values, substituted into a message compiled once per issue. */
+export interface Recipient {
+  to: string;
+  unsubscribeUrl?: string;
+  preferencesUrl?: string;
+}
+
+type SlotName = 'to' | 'messageId' | 'date' | 'unsubscribeUrl' | 'preferencesUrl';
+type SlotContext = 'header' | 'text' | 'html';
+type Segment = string | { slot: SlotName; context: SlotContext };
+
+/** A complete MIME message with holes where the recipient's values go. */
+export interface CompiledMessage {
+  readonly from: string;
+  readonly envelopeFrom: string;
+  readonly messageIdDomain: string;
+  readonly segments: readonly Segment[];
+}
+
+export interface MessageSource {
+  /** RFC 5322 From, e.g. `Daily Papers <digest@example.org>`. */
+  from: string;
+  subject: string;
+  /** May contain the body placeholders `{{unsubscribe_url}}` and `{{preferences_url}}`. */
+  html: string;
+  text: string;
+  /** Adds List-Unsubscribe (+ One-Click) headers pointing at the recipient's unsubscribe URL. */
+  listUnsubscribe?: { mailto?: string };
+  /** Extra fixed headers, e.g. List-Id. */
+  headers?: Record<string, string>;
+}
+
+const BODY_PLACEHOLDERS: Record<string, SlotName> = {
+  '{{unsubscribe_url}}': 'unsubscribeUrl',
+  '{{preferences_url}}': 'preferencesUrl',
+};
+const BODY_PLACEHOLDER_PATTERN = /(\{\{unsubscribe_url\}\}|\{\{preferences_url\}\})/;
+const QP_LINE = 76;
+const SOFT_BREAK = '=\r\n';
+
+/**
+ * Builds the whole message once: headers, boundaries and quoted-printable bodies. Each hole ends
+ * the encoded line before it with a soft break, so a value is encoded on its own lines and a
+ * placeholder is never split by wrapping.
+ */
+export function compileMessage(source: MessageSource): CompiledMessage {
+  const envelopeFrom = addressOf(source.from);
+  const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
+  const segments: Segment[] = [];
+  const header = (name: string, value: string) =>
+    segments.push(foldLines(`${name}: ${value}`, QP_LINE), '\r\n');
+
+  header('From', encodeWords(stripLineBreaks(source.from), 'Q', 52));
+  segments.push('To: ', { slot: 'to', context: 'header' }, '\r\n');
+  header('Subject', encodeWords(stripLineBreaks(source.subject), 'Q', 52));
+  segments.push('Date: ', { slot: 'date', context: 'header' }, '\r\n');
+  segments.push('Message-ID: ', { slot: 'messageId', context: 'header' }, '\r\n');
+  if (source.listUnsubscribe) {
+    const mailto = source.listUnsubscribe.mailto
+      ? `, <mailto:${stripLineBreaks(source.listUnsubscribe.mailto)}?subject=unsubscribe>`
+      : '';
+    segments.push('List-Unsubscribe: <', { slot: 'unsubscribeUrl', context: 'header' }, `>${mailto}\r\n`);
+    segments.push('List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+  }
+  for (const [name, value] of Object.entries(source.headers ?? {})) header(name, stripLineBreaks(value));
+  segments.push(
+    'MIME-Version: 1.0\r\n',
+    `Content-Type: multipart/alternative; boundary="${boundary}"\r\n`,
+    '\r\n',
+    `--${boundary}\r\n`,
+    'Content-Type: text/plain; charset=utf-8\r\n',
+    'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
+    ...encodeBody(source.text, 'text'),
+    `\r\n--${boundary}\r\n`,
+    'Content-Type: text/html; charset=utf-8\r\n',
+    'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
+    ...encodeBody(source.html, 'html'),
+    `\r\n--${boundary}--\r\n`,
+  );
+
+  return {
+    from: source.from,
+    envelopeFrom,
+    messageIdDomain: envelopeFrom.split('@')[1] ?? 'localhost',
+    segments: mergeStrings(segments),
+  };
+}
+
+/** The recipient's copy: string joins and a few short encodings, no parsing or rendering. */
+export function personalise(
+  message: CompiledMessage,
+  recipient: Recipient,
+): { raw: string; messageId: string } {
+  const messageId = `<${randomBytes(12).toString('hex')}@${message.messageIdDomain}>`;
+  const values: Record<SlotName, string> = {
+    to: stripLineBreaks(recipient.to),
+    messageId,
+    date: new Date().toUTCString().replace('GMT', '+0000'),
+    unsubscribeUrl: recipient.unsubscribeUrl ?? '',
+    preferencesUrl: recipient.preferencesUrl ?? '',
+  };
+  let raw = '';
+  for (const segment of message.segments) {
+    if (typeof segment === 'string') raw += segment;
+    else raw += encodeSlot(values[segment.slot], segment.context);
+  }
+  return { raw, messageId };
+}
+
+function encodeBody(body: string, context: 'text' | 'html'): Segment[] {
+  const segments: Segment[] = [];
+  const pieces = body.replace(/\r?\n/g, '\r\n').split(BODY_PLACEHOLDER_PATTERN);
+  pieces.forEach((piece, index) => {
+    const slot = BODY_PLACEHOLDERS[piece];
+    if (index % 2 === 1 && slot) segments.push({ slot, context });
+    else if (piece)
+      segments.push(qpWrap(qpEncode(piece), QP_LINE), index < pieces.length - 1 ? SOFT_BREAK : '');
+  });
+  return segments;
+}
+
+function encodeSlot(value: string, context: SlotContext): string {
+  if (context === 'header') return stripLineBreaks(value);
+  const content = context === 'html' ? escapeHtml(value) : value;
+  return `${qpWrap(qpEncode(content), QP_LINE)}${SOFT_BREAK}`;
+}
+
+function mergeStrings(segments: Segment[]): Segment[] {
+  const merged: Segment[] = [];
+  for (const segment of segments) {
+    const last = merged.at(-1);
+    if (typeof segment === 'string' && typeof last === 'string') merged[merged.length - 1] = last + segment;
+    else if (segment !== '') merged.push(segment);
+  }
+  return merged;
+}
+
+/** The bare address of `Name <address>` or of a bare address. */
+function addressOf(mailbox: string): string {
+  const match = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(mailbox);
+  return (match?.[1] ?? mailbox).trim();
+}

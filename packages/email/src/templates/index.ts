@@ -1,0 +1,11 @@
+export {
+  CONFIRMATION_SUBJECT,
+  type ConfirmationProps,
+  confirmationPropsSchema,
+  renderConfirmationEmail,
+} from './confirmation.ts';
+export { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
+export type { RenderedEmail } from './layout.ts';
+export { PLACEHOLDERS, type Placeholder } from './placeholders.ts';
+export { issuePaperSchema } from './schemas.ts';
+export { renderWelcomeEmail, WELCOME_SUBJECT, type WelcomeProps, welcomePropsSchema } from './welcome.ts';

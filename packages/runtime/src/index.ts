@@ -1,0 +1,2 @@
+export { configFromEnvironment, openResources, type Resources, senders } from './resources.ts';
+export { closeOnSignals, type ShutdownStep } from './shutdown.ts';

@@ -1,0 +1,85 @@
+import { type Config, ConfigError, loadConfig } from '@digest/config';
+import { createLogger, type Logger } from '@digest/core';
+import { createDb, type Db } from '@digest/db';
+import type { DigestContext, DigestSettings, SendContext } from '@digest/digest';
+import type { MailTransport } from '@digest/email';
+import { createRedis, Queues } from '@digest/queue';
+import { TokenSigner, type TransactionalMailContext } from '@digest/subscribers';
+import type { Redis } from 'ioredis';
+
+/** The connections every process holds, opened once from the parsed config. */
+export interface Resources {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  tokens: TokenSigner;
+  digest: DigestContext;
+  /** Closes the queues, then Redis, then the database. */
+  close(): Promise<void>;
+}
+
+export function openResources(
+  config: Config,
+  name: string,
+  options: { logTo?: 'stdout' | 'stderr' } = {},
+): Resources {
+  const logger = createLogger(name, config.LOG_LEVEL, options.logTo);
+  const db = createDb(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL);
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const queues = new Queues(redis, config.QUEUE_PREFIX, (error) =>
+    logger.warn({ err: error }, 'queue connection error'),
+  );
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    queues,
+    tokens: new TokenSigner(config.TOKEN_SECRET),
+    digest: { db, queues, logger, settings: digestSettings(config) },
+    async close() {
+      await queues.close();
+      // QUIT waits for a connection that may never come back: only a live one is asked politely.
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+      await db.destroy();
+    },
+  };
+}
+
+/** What sending needs on top of the connections: the transport, and a per-process message cache. */
+export function senders(
+  resources: Resources,
+  transport: MailTransport,
+): { send: SendContext; mail: TransactionalMailContext } {
+  const { db, tokens, digest } = resources;
+  return {
+    send: { ...digest, transport, tokens, compiledIssues: new Map() },
+    mail: { db, tokens, transport, settings: digest.settings },
+  };
+}
+
+function digestSettings(config: Config): DigestSettings {
+  return {
+    timeZone: config.DIGEST_TZ,
+    size: config.DIGEST_SIZE,
+    weekday: config.DIGEST_WEEKDAY,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    mailFrom: config.MAIL_FROM,
+    unsubscribeMailto: config.MAIL_UNSUBSCRIBE_MAILTO,
+  };
+}
+
+/** The parsed environment, or the process ends with the reasons on one screen (no stack trace). */
+export function configFromEnvironment(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

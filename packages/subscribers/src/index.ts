@@ -1,0 +1,28 @@
+export { CONFIRM_TTL_SECONDS, confirmUrl, type SubscriberLinks, subscriberLinks } from './links.ts';
+export {
+  type MailSettings,
+  sendConfirmationMail,
+  sendWelcomeMail,
+  type TransactionalMailContext,
+} from './mail.ts';
+export {
+  cadenceSchema,
+  emailSchema,
+  keywordsSchema,
+  type Preferences,
+  preferencesSchema,
+  type Signup,
+  type SignupInput,
+  signupSchema,
+} from './schemas.ts';
+export {
+  type Consent,
+  confirm,
+  parseSignup,
+  type SubscriptionContext,
+  savePreferences,
+  subscribe,
+  subscriberForToken,
+  unsubscribe,
+} from './service.ts';
+export { type TokenClaims, type TokenPurpose, TokenSigner } from './tokens.ts';

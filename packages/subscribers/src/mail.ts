@@ -1,0 +1,70 @@
+import { type Db, findSubscriberById, type Subscriber } from '@digest/db';
+import {
+  compileMessage,
+  type MailTransport,
+  personalise,
+  renderConfirmationEmail,
+  renderWelcomeEmail,
+} from '@digest/email';
+import { confirmUrl, subscriberLinks } from './links.ts';
+import type { TokenSigner } from './tokens.ts';
+
+export interface MailSettings {
+  publicBaseUrl: string;
+  mailFrom: string;
+  unsubscribeMailto?: string;
+}
+
+export interface TransactionalMailContext {
+  db: Db;
+  tokens: TokenSigner;
+  transport: MailTransport;
+  settings: MailSettings;
+}
+
+/** Mails the double opt-in link; returns false when the address no longer awaits confirmation. */
+export async function sendConfirmationMail(
+  ctx: TransactionalMailContext,
+  subscriberId: number,
+): Promise<boolean> {
+  const subscriber = await findSubscriberById(ctx.db, subscriberId);
+  if (subscriber?.status !== 'pending') return false;
+  const mail = await renderConfirmationEmail({
+    confirmUrl: confirmUrl(ctx.settings.publicBaseUrl, ctx.tokens, subscriber.id),
+    cadence: subscriber.cadence,
+    siteUrl: `${ctx.settings.publicBaseUrl}/`,
+  });
+  // No List-Unsubscribe: there is no subscription to leave until the link is followed.
+  await deliver(ctx, subscriber, compileMessage({ from: ctx.settings.mailFrom, ...mail }));
+  return true;
+}
+
+/** Greets a newly confirmed subscriber with their preference and unsubscribe links. */
+export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberId: number): Promise<boolean> {
+  const subscriber = await findSubscriberById(ctx.db, subscriberId);
+  if (subscriber?.status !== 'active') return false;
+  const mail = await renderWelcomeEmail({
+    cadence: subscriber.cadence,
+    siteUrl: `${ctx.settings.publicBaseUrl}/`,
+    archiveUrl: `${ctx.settings.publicBaseUrl}/archive`,
+  });
+  const message = compileMessage({
+    from: ctx.settings.mailFrom,
+    ...mail,
+    listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
+  });
+  await deliver(ctx, subscriber, message);
+  return true;
+}
+
+async function deliver(
+  ctx: TransactionalMailContext,
+  subscriber: Subscriber,
+  message: ReturnType<typeof compileMessage>,
+): Promise<void> {
+  const { raw } = personalise(message, {
+    to: subscriber.email,
+    ...subscriberLinks(ctx.settings.publicBaseUrl, ctx.tokens, subscriber.id),
+  });
+  await ctx.transport.send({ from: message.envelopeFrom, to: subscriber.email, raw });
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** An address we are willing to send to: one line, no display name, sane length. */
+export const emailSchema = z
+  .string({ error: 'email is required' })
+  // Before trimming: a line break anywhere, even at the end, is a header-injection attempt.
+  .refine((value) => !/[\r\n\0]/.test(value), 'email must be a single line')
+  .trim()
+  .max(254, 'email is too long')
+  .pipe(z.email({ error: 'email is not a valid address' }));
+
+export const cadenceSchema = z.enum(['daily', 'weekly'], { error: 'cadence must be "daily" or "weekly"' });
+
+/** Keywords as a list or one comma-separated string (what a form field sends). */
+export const keywordsSchema = z
+  .union([z.array(z.string()), z.string()], { error: 'keywords must be a list of words' })
+  .transform((value) => (typeof value === 'string' ? value.split(',') : value))
+  .transform((list) => [
+    ...new Set(list.map((keyword) => keyword.replace(/\s+/g, ' ').trim().toLowerCase()).filter(Boolean)),
+  ])
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .max(40, 'each keyword must be at most 40 characters')
+          .regex(/^[^\p{Cc}<>]+$/u, 'keywords may not contain markup'),
+      )
+      .max(20, 'at most 20 keywords'),
+  );
+
+export const sizeSchema = z.coerce
+  .number({ error: 'size must be a number' })
+  .int('size must be a whole number')
+  .min(1, 'size must be between 1 and 50')
+  .max(50, 'size must be between 1 and 50');
+
+export const signupSchema = z.object({
+  email: emailSchema,
+  cadence: cadenceSchema.default('daily'),
+  keywords: keywordsSchema.default([]),
+  size: sizeSchema.optional(),
+});
+
+export type SignupInput = z.input<typeof signupSchema>;
+export type Signup = z.output<typeof signupSchema>;
+
+export const preferencesSchema = z.object({
+  cadence: cadenceSchema,
+  keywords: keywordsSchema.default([]),
+  size: z.union([z.literal('').transform(() => undefined), sizeSchema]).optional(),
+  paused: z
+    .union([z.boolean(), z.enum(['on', 'true', 'false', ''])])
+    .optional()
+    .transform((value) => value === true || value === 'on' || value === 'true'),
+});
+
+export type Preferences = z.output<typeof preferencesSchema>;

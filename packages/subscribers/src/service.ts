@@ -1,0 +1,131 @@
+import { AppError, parseInput } from '@digest/core';
+import {
+  type ConsentSource,
+  type Db,
+  findSubscriberByEmail,
+  findSubscriberById,
+  insertSubscriber,
+  type Subscriber,
+  updateSubscriber,
+} from '@digest/db';
+import type { Queues } from '@digest/queue';
+import { type Preferences, preferencesSchema, type Signup, signupSchema } from './schemas.ts';
+import type { TokenPurpose, TokenSigner } from './tokens.ts';
+
+export interface SubscriptionContext {
+  db: Db;
+  queues: Queues;
+  tokens: TokenSigner;
+}
+
+export interface Consent {
+  source: ConsentSource;
+  ip?: string;
+  userAgent?: string;
+}
+
+/** At most one confirmation mail per address in this window, however often the form is sent. */
+const CONFIRMATION_DEDUP_MS = 60_000;
+
+/** Validates a signup request: an `invalid_input` AppError listing every problem otherwise. */
+export function parseSignup(input: unknown): Signup {
+  return parseInput(signupSchema, input, 'subscription');
+}
+
+/**
+ * Records a signup and mails a confirmation link (double opt-in). The caller answers the same
+ * way whatever happened here, so the response never tells whether an address is known.
+ */
+export async function subscribe(ctx: SubscriptionContext, signup: Signup, consent: Consent): Promise<void> {
+  const choices = {
+    cadence: signup.cadence,
+    keywords: signup.keywords,
+    papers_per_email: signup.size ?? null,
+    consent_at: new Date(),
+    consent_ip: consent.ip?.slice(0, 64) ?? null,
+    consent_user_agent: consent.userAgent?.slice(0, 512) ?? null,
+    consent_source: consent.source,
+  };
+
+  let subscriber = await findSubscriberByEmail(ctx.db, signup.email);
+  if (!subscriber) {
+    subscriber = await insertSubscriber(ctx.db, { email: signup.email, status: 'pending', ...choices }).catch(
+      async (error: unknown) => {
+        // Two signups for one new address raced; the other one created the row.
+        if ((error as { code?: string }).code !== '23505') throw error;
+        return findSubscriberByEmail(ctx.db, signup.email);
+      },
+    );
+    if (!subscriber) return;
+  } else if (subscriber.status === 'pending' || subscriber.status === 'unsubscribed') {
+    // Only an unconfirmed or departed address may be (re)started by an anonymous request.
+    subscriber = await updateSubscriber(ctx.db, subscriber.id, { status: 'pending', ...choices });
+  } else {
+    // Active: nothing to do. Bounced or complained: never mail again from a form.
+    return;
+  }
+
+  await ctx.queues.enqueue(
+    'send-confirmation',
+    { subscriberId: subscriber.id },
+    { deduplication: { id: `confirm-${subscriber.id}`, ttl: CONFIRMATION_DEDUP_MS } },
+  );
+}
+
+/** Reads the subscriber a token is for, without changing anything (what a GET may do). */
+export async function subscriberForToken(
+  ctx: Pick<SubscriptionContext, 'db' | 'tokens'>,
+  purpose: TokenPurpose,
+  token: string,
+): Promise<Subscriber> {
+  const claims = ctx.tokens.verify(purpose, token);
+  const subscriber = claims && (await findSubscriberById(ctx.db, claims.subscriberId));
+  if (!subscriber) {
+    throw new AppError('invalid_token', 'This link is not valid. It may have expired or been mistyped.');
+  }
+  return subscriber;
+}
+
+/** Confirms a pending subscription; confirming twice is harmless. */
+export async function confirm(ctx: SubscriptionContext, token: string): Promise<Subscriber> {
+  const subscriber = await subscriberForToken(ctx, 'confirm', token);
+  if (subscriber.status === 'active') return subscriber;
+  if (subscriber.status !== 'pending') {
+    throw new AppError('invalid_token', 'This confirmation link is no longer valid. Please subscribe again.');
+  }
+  const confirmed = await updateSubscriber(ctx.db, subscriber.id, {
+    status: 'active',
+    confirmed_at: new Date(),
+  });
+  await ctx.queues.enqueue(
+    'send-welcome',
+    { subscriberId: confirmed.id },
+    { jobId: `welcome-${confirmed.id}` },
+  );
+  return confirmed;
+}
+
+/** One-click unsubscribe (RFC 8058): immediate, idempotent, no login. */
+export async function unsubscribe(
+  ctx: Pick<SubscriptionContext, 'db' | 'tokens'>,
+  token: string,
+): Promise<Subscriber> {
+  const subscriber = await subscriberForToken(ctx, 'unsubscribe', token);
+  if (subscriber.status !== 'active' && subscriber.status !== 'pending') return subscriber;
+  return updateSubscriber(ctx.db, subscriber.id, { status: 'unsubscribed', unsubscribed_at: new Date() });
+}
+
+export async function savePreferences(
+  ctx: Pick<SubscriptionContext, 'db' | 'tokens'>,
+  token: string,
+  input: unknown,
+): Promise<Subscriber> {
+  const subscriber = await subscriberForToken(ctx, 'preferences', token);
+  const preferences: Preferences = parseInput(preferencesSchema, input, 'preferences');
+  return updateSubscriber(ctx.db, subscriber.id, {
+    cadence: preferences.cadence,
+    keywords: preferences.keywords,
+    papers_per_email: preferences.size ?? null,
+    paused_at: preferences.paused ? (subscriber.paused_at ?? new Date()) : null,
+  });
+}
