@@ -1,0 +1,58 @@
+import { AppError } from '@digest/core';
+import type { Resources } from '@digest/runtime';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { requireAdminToken } from './admin/auth.ts';
+import { QUEUE_DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard.ts';
+import { adminRoutes } from './admin/routes.ts';
+import { archiveRoutes } from './archive/routes.ts';
+import { createMetrics } from './health/metrics.ts';
+import { healthRoutes } from './health/routes.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { minuteRateLimiter } from './http/rate-limit.ts';
+import { subscriptionRoutes } from './subscriptions/routes.ts';
+
+export type ApiDeps = Omit<Resources, 'close'>;
+
+/** Public requests are small forms and JSON; only the admin paper import carries real payloads. */
+const PUBLIC_BODY_LIMIT = 64 * 1024;
+const ADMIN_IMPORT_BODY_LIMIT = 25 * 1024 * 1024;
+
+export function createApp(deps: ApiDeps) {
+  const { config, logger } = deps;
+  const tooLarge = (): never => {
+    throw new AppError('payload_too_large', 'The request body is too large.');
+  };
+  const importLimit = bodyLimit({ maxSize: ADMIN_IMPORT_BODY_LIMIT, onError: tooLarge });
+  const publicLimit = bodyLimit({ maxSize: PUBLIC_BODY_LIMIT, onError: tooLarge });
+
+  const metrics = createMetrics(deps.db, deps.queues);
+
+  return new Hono()
+    .onError(errorHandler(logger))
+    .notFound(notFound)
+    .use(metrics.observe)
+    .use(secureHeaders())
+    .use('*', (c, next) => (c.req.path === '/api/admin/papers' ? importLimit : publicLimit)(c, next))
+    .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
+    .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
+    .use(`${QUEUE_DASHBOARD_PATH}/*`, requireAdminToken(config.ADMIN_TOKEN, { allowBasic: true }))
+    .route('/', healthRoutes(deps.db, deps.redis, metrics.registry))
+    .route(
+      '/',
+      subscriptionRoutes({
+        ctx: deps,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        limitSignups: minuteRateLimiter(
+          deps.redis,
+          `${deps.queues.prefix}:ratelimit:signup`,
+          config.SIGNUP_RATE_LIMIT,
+        ),
+      }),
+    )
+    .route('/', archiveRoutes(deps.digest))
+    .route('/api/admin', adminRoutes(deps.digest))
+    .route(QUEUE_DASHBOARD_PATH, queueDashboard(deps.queues));
+}

@@ -1,0 +1,224 @@
+import { findSubscriberByEmail } from '@digest/db';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Harness, openHarness } from '../../../../test/support/harness.ts';
+import { createApp } from '../app.ts';
+
+let harness: Harness;
+let app: ReturnType<typeof createApp>;
+
+beforeEach(async () => {
+  harness = await openHarness({ SIGNUP_RATE_LIMIT: '5' });
+  app = createApp(harness.resources);
+});
+
+afterEach(() => harness.close());
+
+const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+async function confirmationJobs() {
+  return harness.resources.queues.queueOf('send-confirmation').getJobs(['waiting', 'delayed', 'active']);
+}
+
+describe('signup', () => {
+  it('serves a form that posts email to /subscribe without JavaScript', async () => {
+    const response = await app.request('/');
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toMatch(/<form method="post" action="\/subscribe">/);
+    expect(page).toMatch(/<input[^>]+name="email"/);
+    expect(page).not.toMatch(/<script/);
+  });
+
+  it('records a pending subscriber with consent and queues one confirmation', async () => {
+    const response = await postJson(
+      '/api/subscribe',
+      { email: 'Reader@Example.org', cadence: 'weekly', keywords: ['LLM', 'agents'], size: 5 },
+      { 'user-agent': 'test-agent' },
+    );
+    expect(response.status).toBe(202);
+    const subscriber = await findSubscriberByEmail(harness.resources.db, 'reader@example.org');
+    expect(subscriber).toMatchObject({
+      status: 'pending',
+      cadence: 'weekly',
+      keywords: ['llm', 'agents'],
+      papers_per_email: 5,
+      consent_source: 'api',
+      consent_user_agent: 'test-agent',
+    });
+    expect(await confirmationJobs()).toHaveLength(1);
+  });
+
+  it('answers the same for known and unknown addresses', async () => {
+    const first = await postJson('/api/subscribe', { email: 'known@example.org' });
+    await harness.resources.db.updateTable('subscribers').set({ status: 'active' }).execute();
+    const again = await postJson('/api/subscribe', { email: 'known@example.org' });
+    const fresh = await postJson('/api/subscribe', { email: 'new@example.org' });
+    expect([first.status, again.status, fresh.status]).toEqual([202, 202, 202]);
+    expect(await again.json()).toEqual(await fresh.json());
+  });
+
+  it('rejects bad input with a 400 error body and stores nothing', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ email: 'not-an-address' }, /email/],
+      [{ email: 'a@example.org\r\nBcc: x@example.org' }, /single line/],
+      [{ email: 'a@example.org\r\n' }, /single line/],
+      [{ email: 'a@example.org', cadence: 'hourly' }, /cadence/],
+      [{ email: 'a@example.org', size: 500 }, /size/],
+      [{}, /email/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await postJson('/api/subscribe', body);
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as {
+        error: { code: string; message: string; issues: unknown[] };
+      };
+      expect(error.code).toBe('invalid_input');
+      expect(error.message).toMatch(message);
+      expect(error.issues.length).toBeGreaterThan(0);
+    }
+    const count = await harness.resources.db
+      .selectFrom('subscribers')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    expect(Number(count?.n)).toBe(0);
+  });
+
+  it('answers malformed JSON with 400 and an oversized body with 413', async () => {
+    const malformed = await postJson('/api/subscribe', '{"email": ');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+
+    const huge = await postJson('/api/subscribe', { email: 'a@example.org', padding: 'x'.repeat(70 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('limits signups per client per minute, counting only valid ones', async () => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      expect((await postJson('/api/subscribe', { email: 'typo' })).status).toBe(400);
+    }
+    const statuses = [];
+    for (let attempt = 0; attempt < 7; attempt++) {
+      statuses.push((await postJson('/api/subscribe', { email: `r${attempt}@example.org` })).status);
+    }
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    const limited = await postJson('/api/subscribe', { email: 'late@example.org' });
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+  });
+
+  it('handles the HTML form, re-rendering it with the error on bad input', async () => {
+    const ok = await postForm('/subscribe', { email: 'form@example.org', cadence: 'daily', keywords: '' });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toMatch(/Check your inbox/);
+    const bad = await postForm('/subscribe', { email: '"><script>x</script>' });
+    expect(bad.status).toBe(400);
+    const page = await bad.text();
+    expect(page).toMatch(/not a valid address/);
+    expect(page).not.toContain('<script>x</script>');
+  });
+
+  it('refuses a form posted from another site', async () => {
+    const response = await postForm(
+      '/subscribe',
+      { email: 'csrf@example.org' },
+      { origin: 'https://evil.example' },
+    );
+    expect(response.status).toBe(403);
+    expect(await findSubscriberByEmail(harness.resources.db, 'csrf@example.org')).toBeUndefined();
+  });
+});
+
+describe('confirm and unsubscribe', () => {
+  async function pendingSubscriber() {
+    await postJson('/api/subscribe', { email: 'flow@example.org' });
+    return (await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))!;
+  }
+
+  it('GET shows a button and changes nothing; POST confirms', async () => {
+    const subscriber = await pendingSubscriber();
+    const token = harness.resources.tokens.sign('confirm', subscriber.id, 3600);
+
+    const shown = await app.request(`/confirm/${token}`);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toMatch(
+      new RegExp(`<form method="post" action="/confirm/${token.replace(/\./g, '\\.')}">`),
+    );
+    expect((await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))?.status).toBe('pending');
+
+    const confirmed = await app.request(`/confirm/${token}`, { method: 'POST' });
+    expect(confirmed.status).toBe(200);
+    const active = await findSubscriberByEmail(harness.resources.db, 'flow@example.org');
+    expect(active).toMatchObject({ status: 'active' });
+    expect(active?.confirmed_at).toBeInstanceOf(Date);
+  });
+
+  it('rejects forged, wrong-purpose and expired tokens and changes nothing', async () => {
+    const subscriber = await pendingSubscriber();
+    const tokens = harness.resources.tokens;
+    const forged = `${subscriber.id.toString(36)}.0.AAAAAAAAAAAAAAAAAAAAAA`;
+    const wrongPurpose = tokens.sign('unsubscribe', subscriber.id);
+    for (const token of [forged, wrongPurpose, 'garbage', '%3Cscript%3E']) {
+      const response = await app.request(`/confirm/${token}`, { method: 'POST' });
+      expect(response.status).toBe(400);
+    }
+    const unsubscribeWithConfirmToken = await app.request(
+      `/unsubscribe/${tokens.sign('confirm', subscriber.id, 60)}`,
+      {
+        method: 'POST',
+      },
+    );
+    expect(unsubscribeWithConfirmToken.status).toBe(400);
+    expect((await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))?.status).toBe('pending');
+  });
+
+  it('unsubscribes at once on a one-click POST, idempotently, with no Origin or cookie', async () => {
+    const subscriber = await pendingSubscriber();
+    await harness.resources.db.updateTable('subscribers').set({ status: 'active' }).execute();
+    const token = harness.resources.tokens.sign('unsubscribe', subscriber.id);
+
+    const page = await app.request(`/unsubscribe/${token}`);
+    expect(await page.text()).toMatch(/<button type="submit">Unsubscribe<\/button>/);
+    expect((await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))?.status).toBe('active');
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await postForm(`/unsubscribe/${token}`, { 'List-Unsubscribe': 'One-Click' });
+      expect(response.status).toBe(200);
+    }
+    const gone = await findSubscriberByEmail(harness.resources.db, 'flow@example.org');
+    expect(gone?.status).toBe('unsubscribed');
+    expect(gone?.unsubscribed_at).toBeInstanceOf(Date);
+  });
+
+  it('shows and saves preferences', async () => {
+    const subscriber = await pendingSubscriber();
+    const token = harness.resources.tokens.sign('preferences', subscriber.id);
+    expect((await app.request(`/preferences/${token}`)).status).toBe(200);
+    const saved = await postForm(`/preferences/${token}`, {
+      cadence: 'weekly',
+      keywords: 'vision, RL',
+      size: '3',
+      paused: 'on',
+    });
+    expect(saved.status).toBe(200);
+    expect(await findSubscriberByEmail(harness.resources.db, 'flow@example.org')).toMatchObject({
+      cadence: 'weekly',
+      keywords: ['vision', 'rl'],
+      papers_per_email: 3,
+    });
+    const bad = await postForm(`/preferences/${token}`, { cadence: 'hourly' });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@digest/config';
+import { AppError } from '@digest/core';
+import { countPapers } from '@digest/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { REPO_ROOT } from '../../../test/support/processes.ts';
+import { testQueuePrefix } from '../../../test/support/redis.ts';
+import { CliError } from './args.ts';
+import { COMMANDS, findCommand, usage } from './commands.ts';
+import { expectedErrorMessage } from './errors.ts';
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as `pnpm cli` does: this Node with the tsx loader, from the repo root. */
+function runCli(args: string[], env: Record<string, string>): Promise<Outcome> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('pnpm cli', () => {
+  let database: TestDatabase;
+  let scratch: string;
+  const queue = testQueuePrefix();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    scratch = await mkdtemp(join(tmpdir(), 'cli-main-'));
+  });
+
+  afterAll(async () => {
+    await database.drop();
+    await queue.cleanup();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('lists every command for --help and exits 0', async () => {
+    const { code, stdout } = await runCli(['--help'], {});
+    expect(code).toBe(0);
+    for (const command of Object.values(COMMANDS)) expect(stdout).toContain(command.usage);
+  });
+
+  it('exits 1 with a one-line error for a file that is not JSON, storing nothing', async () => {
+    const file = join(scratch, 'papers.json');
+    await writeFile(file, 'title,upvotes\nNot JSON,3\n');
+    const { code, stdout, stderr } = await runCli(['papers', 'import', file], {
+      DATABASE_URL: database.url,
+      QUEUE_PREFIX: queue.prefix,
+    });
+
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(new RegExp(`^error: ${file} is not valid JSON: [^\\n]+\\n$`));
+    expect(await countPapers(database.db)).toBe(0);
+  });
+});
+
+describe('command lookup and errors', () => {
+  it('finds commands by their first words and keeps the rest as arguments', () => {
+    expect(findCommand(['papers', 'import', 'x.json'])).toMatchObject({
+      name: 'papers import',
+      args: ['x.json'],
+    });
+    expect(findCommand(['migrate'])).toMatchObject({ name: 'migrate', args: [] });
+    expect(findCommand(['digest'])).toBeUndefined();
+    expect(findCommand(['papers', 'export'])).toBeUndefined();
+    expect(usage()).toMatch(/^Usage: pnpm cli <command> \[options\]/);
+  });
+
+  it('checks arguments before anything connects', () => {
+    expect(() => COMMANDS['digest status']?.prepare(['--date', '2026-02-30'])).toThrow(
+      '--date 2026-02-30 is not a valid date (expected YYYY-MM-DD)',
+    );
+    expect(() => COMMANDS.migrate?.prepare(['now'])).toThrow('migrate: unexpected argument "now"');
+  });
+
+  it('gives expected failures one line and leaves bugs to their stack', () => {
+    expect(expectedErrorMessage(new CliError('bad file'))).toBe('bad file');
+    expect(expectedErrorMessage(new ConfigError('invalid configuration'))).toBe('invalid configuration');
+    expect(expectedErrorMessage(new AppError('not_found', 'No daily issue exists for 2026-05-23.'))).toBe(
+      'No daily issue exists for 2026-05-23.',
+    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5499'), { code: 'ECONNREFUSED' });
+    expect(expectedErrorMessage(new AggregateError([refused]))).toBe(
+      'cannot reach the database (DATABASE_URL): connect ECONNREFUSED 127.0.0.1:5499',
+    );
+    expect(expectedErrorMessage(new TypeError('undefined is not a function'))).toBeUndefined();
+  });
+});
