@@ -1,0 +1,90 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { insertSubscriber } from '@digest/db';
+import { buildIssue, importPapers, sendBatch } from '@digest/digest';
+import { compileMessage, createSmtpTransport, personalise } from '@digest/email';
+import { senders } from '@digest/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from './support/fixtures.ts';
+import { type Harness, openHarness } from './support/harness.ts';
+import type { CapturedMail } from './support/smtp.ts';
+
+let harness: Harness;
+let mail: CapturedMail;
+
+/** One real digest, built and sent by the services to the test SMTP server. */
+beforeAll(async () => {
+  harness = await openHarness({
+    PUBLIC_BASE_URL: 'https://papers.example.org',
+    MAIL_FROM: 'Daily Papers <digest@papers.example.org>',
+  });
+  const { db } = harness.resources;
+  await importPapers(db, fixture('hf-daily-papers-sample.json'), { timeZone: 'UTC' });
+  await insertSubscriber(db, { email: 'reader@example.com', status: 'active', consent_source: 'import' });
+  const transport = createSmtpTransport({ url: harness.smtp.url, poolSize: 1 });
+  const ctx = senders(harness.resources, transport).send;
+  const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-05-22' });
+  const ids = (await db.selectFrom('deliveries').select('id').execute()).map((row) => row.id);
+  await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: true, owner: 'job-1' });
+  transport.close();
+  mail = (await harness.smtp.waitFor(1))[0]!;
+});
+
+afterAll(() => harness.close());
+
+describe('a digest as an inbox sees it', () => {
+  it('has a plain-text and an HTML part, the HTML under Gmail’s 102 KB clip', () => {
+    expect(mail.parsed.text?.length).toBeGreaterThan(500);
+    expect(typeof mail.parsed.html).toBe('string');
+    expect(Buffer.byteLength(mail.parsed.html as string)).toBeLessThan(102 * 1024);
+    expect(mail.header('Content-Type')).toMatch(/^multipart\/alternative/);
+  });
+
+  it('carries Message-ID, Date, List-Unsubscribe and One-Click headers', () => {
+    expect(mail.header('Message-ID')).toMatch(/^<[^@\s]+@papers\.example\.org>$/);
+    expect(mail.parsed.date?.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(mail.header('List-Unsubscribe')).toMatch(
+      /^<https:\/\/papers\.example\.org\/unsubscribe\/[\w.-]+>$/,
+    );
+    expect(mail.header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+  });
+
+  it('scores under 1.0 with SpamAssassin’s local rules', () => {
+    const found = spawnSync('spamassassin', ['--version']);
+    if (found.error)
+      throw new Error('spamassassin is not installed: apt-get install spamassassin (.ci/run does)');
+    const report = execFileSync('spamassassin', ['-L', '-t'], { input: mail.raw, encoding: 'utf8' });
+    const score = Number(/Content analysis details:\s+\((-?[\d.]+) points/.exec(report)?.[1]);
+    expect(score, report.slice(report.indexOf('Content analysis details'))).toBeLessThan(1);
+  });
+
+  it('is DKIM-signed when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are set', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signed = await openHarness({
+      MAIL_FROM: 'Daily Papers <digest@papers.example.org>',
+      DKIM_DOMAIN: 'papers.example.org',
+      DKIM_SELECTOR: 'mail',
+      DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    try {
+      const { config } = signed;
+      const transport = createSmtpTransport({ url: config.SMTP_URL, poolSize: 1, dkim: config.dkim });
+      const message = compileMessage({
+        from: config.MAIL_FROM,
+        subject: 'Signed',
+        html: '<p>hi</p>',
+        text: 'hi',
+      });
+      await transport.send({
+        from: message.envelopeFrom,
+        to: 'reader@example.com',
+        ...personalise(message, { to: 'reader@example.com' }),
+      });
+      transport.close();
+      const [received] = await signed.smtp.waitFor(1);
+      expect(received!.header('DKIM-Signature')).toMatch(/d=papers\.example\.org;.*s=mail;/s);
+    } finally {
+      await signed.close();
+    }
+  });
+});
