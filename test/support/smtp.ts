@@ -18,6 +18,11 @@ export interface TestSmtpServer {
   rejectRecipient(match: (address: string) => boolean, code: number, message: string): void;
   /** Resolves once `count` messages have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<CapturedMail[]>;
+  /**
+   * Resolves once no client is connected and every message received is kept: after a sender
+   * died, everything it got accepted is then in `messages`.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,12 +37,28 @@ export async function startTestSmtpServer(
   const messages: CapturedMail[] = [];
   const rejections: { match: (address: string) => boolean; code: number; message: string }[] = [];
   let waiters: { count: number; resolve: () => void }[] = [];
+  let sessions = 0;
+  let receiving = 0;
+  let idleWaiters: (() => void)[] = [];
+  const notifyIfIdle = () => {
+    if (sessions > 0 || receiving > 0) return;
+    for (const resolve of idleWaiters) resolve();
+    idleWaiters = [];
+  };
 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
+    onConnect(_session, callback) {
+      sessions++;
+      callback();
+    },
+    onClose() {
+      sessions--;
+      notifyIfIdle();
+    },
     onRcptTo(address, _session, callback) {
       const rejection = rejections.find((candidate) => candidate.match(address.address));
       if (!rejection) return callback();
@@ -48,6 +69,8 @@ export async function startTestSmtpServer(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', async () => {
+        // Received in full: kept even if the client is gone by the time the reply is due.
+        receiving++;
         if (acceptDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptDelayMs));
         const raw = Buffer.concat(chunks).toString('utf8');
         const parsed = await simpleParser(raw);
@@ -68,6 +91,8 @@ export async function startTestSmtpServer(
           waiter.resolve();
           return false;
         });
+        receiving--;
+        notifyIfIdle();
         callback();
       });
     },
@@ -104,6 +129,19 @@ export async function startTestSmtpServer(
         });
       }
       return messages;
+    },
+    async idle(timeoutMs = 10_000) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the relay still has ${sessions} clients after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        notifyIfIdle();
+      });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

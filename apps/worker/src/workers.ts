@@ -8,6 +8,15 @@ import { queueProcessor } from './processors.ts';
 /** Jobs of each queue one worker process runs at once. */
 const CONCURRENCY: Record<QueueName, number> = { digest: 1, send: 4, mail: 5 };
 
+/**
+ * How fast a dead worker's jobs come back. A live worker renews its job locks every
+ * LOCK_MS / 2; once a dead one's locks lapse, the stalled check (a short Lua script, run by one
+ * worker per interval) needs two passes to hand the job on: within LOCK_MS + 2 × STALLED_CHECK_MS,
+ * about 40 s, instead of BullMQ's default 30 s + 2 × 30 s.
+ */
+const LOCK_MS = 20_000;
+const STALLED_CHECK_MS = 10_000;
+
 export const SCHEDULER_ID = 'daily-digest';
 
 export interface RunningWorkers {
@@ -32,6 +41,8 @@ export async function startWorkers(
       concurrency: CONCURRENCY[queue],
       // A worker killed mid-batch leaves its job stalled; another worker picks it up again.
       maxStalledCount: 5,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
     });
     worker.on('failed', (job, error) =>
       logger.warn(
