@@ -228,11 +228,14 @@ describe('digest commands', () => {
 
     const json = captureIo();
     await digestStatus(harness.resources, { cadence: 'daily', date: '2026-05-22', json: true }, json.io);
-    expect(JSON.parse(json.stdout())).toMatchObject({
+    const printed = JSON.parse(json.stdout());
+    expect(printed).toMatchObject({
       cadence: 'daily',
       date: '2026-05-22',
       deliveries: { queued: 1, total: 1 },
     });
+    // The report only, not the command's own options.
+    expect(printed).not.toHaveProperty('json');
 
     await expect(
       digestStatus(harness.resources, { cadence: 'weekly', date: '2026-05-22', json: false }, captureIo().io),

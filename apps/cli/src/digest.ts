@@ -212,7 +212,7 @@ export async function digestStatus(
   options: DigestStatusOptions,
   io: Io,
 ): Promise<IssueReport> {
-  const report = await issueReport(resources, options);
+  const report = await issueReport(resources, { cadence: options.cadence, date: options.date });
   if (options.json) {
     println(io.stdout, JSON.stringify(report, null, 2));
     return report;

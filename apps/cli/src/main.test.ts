@@ -57,7 +57,8 @@ describe('pnpm cli', () => {
 
   it('exits 1 with a one-line error for a file that is not JSON, storing nothing', async () => {
     const file = join(scratch, 'papers.json');
-    await writeFile(file, 'title,upvotes\nNot JSON,3\n');
+    // JSON.parse quotes a text this short whole, newline included.
+    await writeFile(file, 'this is not json\n');
     const { code, stdout, stderr } = await runCli(['papers', 'import', file], {
       DATABASE_URL: database.url,
       QUEUE_PREFIX: queue.prefix,

@@ -1,3 +1,4 @@
+import { oneLine } from '@digest/core';
 import { type ImportResult, importPapers } from '@digest/digest';
 import type { Resources } from '@digest/runtime';
 import { CliError, expectPositionals, parseCommandArgs } from './args.ts';
@@ -30,7 +31,8 @@ export async function importPapersFile(
   try {
     input = JSON.parse(text);
   } catch (error) {
-    throw new CliError(`${options.file} is not valid JSON: ${(error as Error).message}`);
+    // JSON.parse quotes the start of the text, newlines included.
+    throw new CliError(`${options.file} is not valid JSON: ${oneLine((error as Error).message)}`);
   }
   if (!Array.isArray(input)) {
     throw new CliError(
