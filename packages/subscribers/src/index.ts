@@ -24,5 +24,6 @@ export {
   subscribe,
   subscriberForToken,
   unsubscribe,
+  verifiedLink,
 } from './service.ts';
 export { type TokenClaims, type TokenPurpose, TokenSigner } from './tokens.ts';

@@ -78,12 +78,20 @@ export async function subscriberForToken(
   purpose: TokenPurpose,
   token: string,
 ): Promise<Subscriber> {
-  const claims = ctx.tokens.verify(purpose, token);
-  const subscriber = claims && (await findSubscriberById(ctx.db, claims.subscriberId));
-  if (!subscriber) {
-    throw new AppError('invalid_token', 'This link is not valid. It may have expired or been mistyped.');
-  }
+  const subscriber = await findSubscriberById(ctx.db, verifiedLink(ctx, purpose, token).subscriberId);
+  if (!subscriber) throw invalidLink();
   return subscriber;
+}
+
+/** The claims of a genuine, unexpired link for `purpose`; an `invalid_token` AppError otherwise. */
+export function verifiedLink(ctx: Pick<SubscriptionContext, 'tokens'>, purpose: TokenPurpose, token: string) {
+  const claims = ctx.tokens.verify(purpose, token);
+  if (!claims) throw invalidLink();
+  return claims;
+}
+
+function invalidLink(): AppError {
+  return new AppError('invalid_token', 'This link is not valid. It may have expired or been mistyped.');
 }
 
 /** Confirms a pending subscription; confirming twice is harmless. */
@@ -93,26 +101,33 @@ export async function confirm(ctx: SubscriptionContext, token: string): Promise<
   if (subscriber.status !== 'pending') {
     throw new AppError('invalid_token', 'This confirmation link is no longer valid. Please subscribe again.');
   }
+  const confirmedAt = new Date();
   const confirmed = await updateSubscriber(ctx.db, subscriber.id, {
     status: 'active',
-    confirmed_at: new Date(),
+    confirmed_at: confirmedAt,
+    unsubscribed_at: null,
   });
+  // One welcome per confirmation: someone who comes back after unsubscribing is welcomed again.
   await ctx.queues.enqueue(
     'send-welcome',
     { subscriberId: confirmed.id },
-    { jobId: `welcome-${confirmed.id}` },
+    { jobId: `welcome-${confirmed.id}-${confirmedAt.getTime()}` },
   );
   return confirmed;
 }
 
-/** One-click unsubscribe (RFC 8058): immediate, idempotent, no login. */
+/**
+ * One-click unsubscribe (RFC 8058): immediate, idempotent, no login. A genuine link of a
+ * subscriber who has since been erased succeeds too: that address is on no list.
+ */
 export async function unsubscribe(
   ctx: Pick<SubscriptionContext, 'db' | 'tokens'>,
   token: string,
-): Promise<Subscriber> {
-  const subscriber = await subscriberForToken(ctx, 'unsubscribe', token);
-  if (subscriber.status !== 'active' && subscriber.status !== 'pending') return subscriber;
-  return updateSubscriber(ctx.db, subscriber.id, { status: 'unsubscribed', unsubscribed_at: new Date() });
+): Promise<void> {
+  const { subscriberId } = verifiedLink(ctx, 'unsubscribe', token);
+  const subscriber = await findSubscriberById(ctx.db, subscriberId);
+  if (subscriber?.status !== 'active' && subscriber?.status !== 'pending') return;
+  await updateSubscriber(ctx.db, subscriber.id, { status: 'unsubscribed', unsubscribed_at: new Date() });
 }
 
 export async function savePreferences(

@@ -1,4 +1,4 @@
-import { findSubscriberByEmail } from '@digest/db';
+import { deleteSubscriberByEmail, findSubscriberByEmail } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../../test/support/harness.ts';
 import { createApp } from '../app.ts';
@@ -200,6 +200,41 @@ describe('confirm and unsubscribe', () => {
     const gone = await findSubscriberByEmail(harness.resources.db, 'flow@example.org');
     expect(gone?.status).toBe('unsubscribed');
     expect(gone?.unsubscribed_at).toBeInstanceOf(Date);
+  });
+
+  it('answers a genuine unsubscribe link of an erased subscriber with success: they are on no list', async () => {
+    const subscriber = await pendingSubscriber();
+    const token = harness.resources.tokens.sign('unsubscribe', subscriber.id);
+    await deleteSubscriberByEmail(harness.resources.db, 'flow@example.org');
+
+    expect((await app.request(`/unsubscribe/${token}`)).status).toBe(200);
+    const response = await postForm(`/unsubscribe/${token}`, { 'List-Unsubscribe': 'One-Click' });
+    expect(response.status).toBe(200);
+    expect(await findSubscriberByEmail(harness.resources.db, 'flow@example.org')).toBeUndefined();
+  });
+
+  it('welcomes again someone who unsubscribed, signed up and confirmed once more', async () => {
+    const confirmAndUnsubscribe = async () => {
+      const { id } = (await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))!;
+      const { tokens } = harness.resources;
+      expect(
+        (await app.request(`/confirm/${tokens.sign('confirm', id, 60)}`, { method: 'POST' })).status,
+      ).toBe(200);
+      // The mail queue holds the confirmations too.
+      const mail = await harness.resources.queues.queueOf('send-welcome').getJobs(['waiting']);
+      await postForm(`/unsubscribe/${tokens.sign('unsubscribe', id)}`, { 'List-Unsubscribe': 'One-Click' });
+      return mail.filter((job) => job.name === 'send-welcome').length;
+    };
+    await pendingSubscriber();
+    expect(await confirmAndUnsubscribe()).toBe(1);
+    await postJson('/api/subscribe', { email: 'flow@example.org' });
+    expect(await confirmAndUnsubscribe()).toBe(2);
+
+    await postJson('/api/subscribe', { email: 'flow@example.org' });
+    const { id } = (await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))!;
+    await app.request(`/confirm/${harness.resources.tokens.sign('confirm', id, 60)}`, { method: 'POST' });
+    const back = await findSubscriberByEmail(harness.resources.db, 'flow@example.org');
+    expect(back).toMatchObject({ status: 'active', unsubscribed_at: null });
   });
 
   it('shows and saves preferences', async () => {

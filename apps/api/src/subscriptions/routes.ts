@@ -9,6 +9,7 @@ import {
   subscribe,
   subscriberForToken,
   unsubscribe,
+  verifiedLink,
 } from '@digest/subscribers';
 import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
@@ -81,8 +82,9 @@ export function subscriptionRoutes({ ctx, publicBaseUrl, limitSignups }: Subscri
 
       // RFC 8058 one-click: mail providers POST without Origin or cookies, so no CSRF check here;
       // the signed token is the authority.
-      .get('/unsubscribe/:token', async (c) => {
-        await subscriberForToken(ctx, 'unsubscribe', c.req.param('token'));
+      .get('/unsubscribe/:token', (c) => {
+        // Only the link is checked: an erased subscriber's link still leads to "unsubscribed".
+        verifiedLink(ctx, 'unsubscribe', c.req.param('token'));
         return c.html(unsubscribePage(c.req.param('token')));
       })
       .post('/unsubscribe/:token', async (c) => {
