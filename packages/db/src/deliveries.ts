@@ -53,6 +53,9 @@ export interface ClaimedDelivery {
   id: number;
   subscriberId: number;
   email: string;
+  /** The subscriber's preferences as they are at send time. */
+  keywords: string[];
+  papersPerEmail: number | null;
 }
 
 /**
@@ -67,9 +70,17 @@ export async function claimDeliveries(
   ids: number[],
   owner: string,
 ): Promise<ClaimedDelivery[]> {
-  const { rows } = await sql<{ id: number; subscriber_id: number; email: string; status: DeliveryStatus }>`
+  const { rows } = await sql<{
+    id: number;
+    subscriber_id: number;
+    email: string;
+    keywords: string[];
+    papers_per_email: number | null;
+    status: DeliveryStatus;
+  }>`
     with target as (
-      select d.id, s.email, (s.status = 'active' and s.paused_at is null) as deliverable
+      select d.id, s.email, s.keywords, s.papers_per_email,
+             (s.status = 'active' and s.paused_at is null) as deliverable
       from deliveries d
       join subscribers s on s.id = d.subscriber_id
       where d.issue_id = ${issueId}
@@ -86,16 +97,22 @@ export async function claimDeliveries(
         updated_at = now()
     from target t
     where d.id = t.id
-    returning d.id, d.subscriber_id, t.email, d.status
+    returning d.id, d.subscriber_id, t.email, t.keywords, t.papers_per_email, d.status
   `.execute(db);
   return rows
     .filter((row) => row.status === 'sending')
-    .map((row) => ({ id: row.id, subscriberId: row.subscriber_id, email: row.email }));
+    .map((row) => ({
+      id: row.id,
+      subscriberId: row.subscriber_id,
+      email: row.email,
+      keywords: row.keywords,
+      papersPerEmail: row.papers_per_email,
+    }));
 }
 
 export interface DeliveryResult {
   id: number;
-  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued'>;
+  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued' | 'skipped'>;
   smtpMessageId?: string;
   error?: string;
 }

@@ -21,6 +21,7 @@ export interface NewIssue {
   status: IssueStatus;
   subject: string;
   papers: IssuePaper[];
+  morePapers: IssuePaper[];
   html: string;
   text: string;
 }
@@ -37,6 +38,7 @@ export async function insertIssueOnce(db: Db, issue: NewIssue): Promise<{ issue:
     status: issue.status,
     subject: issue.subject,
     papers: JSON.stringify(issue.papers),
+    more_papers: JSON.stringify(issue.morePapers),
     html: issue.html,
     text: issue.text,
     completed_at: issue.status === 'skipped' ? sql<Date>`now()` : null,

@@ -74,7 +74,10 @@ export interface IssuesTable {
   issue_date: DateColumn;
   status: ColumnType<IssueStatus, IssueStatus, IssueStatus>;
   subject: string;
+  /** The issue as published: what the archive shows and a subscriber without preferences gets. */
   papers: ColumnType<IssuePaper[], string, string>;
+  /** The period's next papers in rank order (up to MAX_PAPERS_PER_EMAIL in all), for personal editions. */
+  more_papers: ColumnType<IssuePaper[], string | undefined, string>;
   html: string;
   text: string;
   created_at: CreatedAt;

@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from './client.ts';
 import type { NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
 
+/** The most papers one email may carry (the `papers_per_email` check of the schema). */
+export const MAX_PAPERS_PER_EMAIL = 50;
+
 export async function findSubscriberById(db: Db, id: number): Promise<Subscriber | undefined> {
   return db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -4,6 +4,7 @@ import {
   type Issue,
   type IssuePaper,
   insertIssueOnce,
+  MAX_PAPERS_PER_EMAIL,
   type Paper,
   queueDeliveriesForAudience,
   selectTrendingPapers,
@@ -31,18 +32,20 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   const existing = await findIssue(ctx.db, key.cadence, key.date);
   if (existing && existing.status !== 'skipped') return resumeIssue(ctx, existing);
 
-  const papers = await selectTrendingPapers(ctx.db, {
+  const ranked = await selectTrendingPapers(ctx.db, {
     ...issuePeriod(key),
     timeZone: ctx.settings.timeZone,
-    limit: ctx.settings.size,
+    limit: Math.max(ctx.settings.size, MAX_PAPERS_PER_EMAIL),
   });
+  const papers = ranked.slice(0, ctx.settings.size);
+  const morePapers = ranked.slice(ctx.settings.size).map(toIssuePaper);
   const content =
     papers.length === 0
       ? { status: 'skipped' as const, subject: 'No papers for this period', papers: [], html: '', text: '' }
       : { status: 'sending' as const, ...(await renderIssue(ctx, key, papers.map(toIssuePaper))) };
 
   const { issue, created, deliveriesQueued } = await ctx.db.transaction().execute(async (trx) => {
-    const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content });
+    const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content, morePapers });
     const queued =
       stored.created && stored.issue.status === 'sending'
         ? await queueDeliveriesForAudience(trx, stored.issue.id, key.cadence)
@@ -82,12 +85,21 @@ export async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<Bui
   return { issue, created: false, deliveriesQueued: 0, batchesEnqueued };
 }
 
-/** Renders the issue's mail for `papers`, with per-recipient placeholders still in place. */
-export async function renderIssue(ctx: DigestContext, key: IssueKey, papers: IssuePaper[]) {
+/**
+ * Renders the issue's mail for `papers` (picked by `keywords`, for a personal edition), with
+ * per-recipient placeholders still in place.
+ */
+export async function renderIssue(
+  ctx: DigestContext,
+  key: IssueKey,
+  papers: IssuePaper[],
+  keywords: string[] = [],
+) {
   const mail = await renderDigestEmail({
     cadence: key.cadence,
     issueDate: key.date,
     papers,
+    keywords,
     archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
   });

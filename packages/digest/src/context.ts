@@ -1,5 +1,5 @@
 import type { Logger } from '@digest/core';
-import type { Cadence, Db } from '@digest/db';
+import type { Cadence, Db, Issue } from '@digest/db';
 import type { CompiledMessage, MailTransport } from '@digest/email';
 import type { Queues } from '@digest/queue';
 import type { TokenSigner } from '@digest/subscribers';
@@ -26,8 +26,16 @@ export interface DigestContext {
 export interface SendContext extends DigestContext {
   transport: MailTransport;
   tokens: TokenSigner;
-  /** Issue id → its message compiled once; owned by the worker process. */
-  compiledIssues: Map<number, CompiledMessage>;
+  /** Issue id → its messages, each compiled once; owned by the worker process. */
+  compiledIssues: Map<number, IssueMessages>;
+}
+
+export interface IssueMessages {
+  issue: Issue;
+  /** The issue as published: what most subscribers get. */
+  published: CompiledMessage;
+  /** Edition key → the personal edition (undefined: no paper matches), least recently used first. */
+  editions: Map<string, Promise<CompiledMessage | undefined>>;
 }
 
 export interface IssueKey {

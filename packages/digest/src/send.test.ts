@@ -1,4 +1,4 @@
-import { claimDeliveries, type Db, insertSubscriber, upsertPapers } from '@digest/db';
+import { claimDeliveries, type Db, findIssueById, insertSubscriber, upsertPapers } from '@digest/db';
 import { createSmtpTransport } from '@digest/email';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness, senders } from '../../../test/support/harness.ts';
@@ -67,6 +67,52 @@ describe('sendBatch', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<b>markup</b>');
     expect(mail!.parsed.text).toContain('🧪');
+  });
+
+  it('sends each subscriber the papers they chose, rendering each distinct choice once', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['everything@example.org']);
+    await upsertPapers(db, [
+      {
+        external_id: 'vision',
+        title: 'Vision at scale',
+        featured_at: new Date('2026-06-01T09:00:00Z'),
+        upvotes: 5,
+      },
+    ]);
+    const choices = [
+      { email: 'top-one@example.org', papers_per_email: 1 },
+      { email: 'vision@example.org', keywords: ['vision'] },
+      { email: 'vision-too@example.org', keywords: ['vision'] },
+      { email: 'nothing-matches@example.org', keywords: ['quantum'] },
+    ];
+    for (const choice of choices)
+      await insertSubscriber(db, { status: 'active', consent_source: 'import', ...choice });
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    const ids = (await deliveryRows(db)).map((row) => row.id);
+
+    const outcome = await sendBatch(
+      ctx,
+      { issueId: issue.id, deliveryIds: ids },
+      { lastAttempt: false, owner: 'job-1' },
+    );
+    expect(outcome).toMatchObject({ sent: 4, skipped: 1 });
+    const mails = new Map(harness.smtp.messages.map((mail) => [mail.envelopeTo[0], mail]));
+    const papersIn = (email: string) =>
+      ['Attention', 'A plain paper', 'Vision at scale'].filter((title) =>
+        mails.get(email)?.parsed.text?.includes(title),
+      );
+    expect(papersIn('everything@example.org')).toEqual(['Attention', 'A plain paper', 'Vision at scale']);
+    expect(papersIn('top-one@example.org')).toEqual(['Attention']);
+    expect(papersIn('vision@example.org')).toEqual(['Vision at scale']);
+    expect(mails.get('vision@example.org')?.parsed.subject).toContain('Vision at scale');
+    expect(mails.get('vision@example.org')?.parsed.text).toContain('matching vision');
+    expect(mails.has('nothing-matches@example.org')).toBe(false);
+    expect(ctx.compiledIssues.get(issue.id)?.editions.size).toBe(3);
+
+    const skipped = (await deliveryRows(db)).find((row) => row.status === 'skipped');
+    expect(skipped?.last_error).toBe('no paper of the period matches the keywords');
+    expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
   it('fails a delivery on a 5xx reply and records the reason', async () => {

@@ -4,11 +4,14 @@ import {
   completeIssueIfDone,
   type DeliveryResult,
   findIssueById,
+  type Issue,
   recordDeliveryResults,
 } from '@digest/db';
 import { type CompiledMessage, classifySendError, compileMessage, personalise } from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
-import type { SendContext } from './context.ts';
+import { renderIssue } from './build.ts';
+import type { IssueMessages, SendContext } from './context.ts';
+import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
 import { LedgerWriter } from './ledger-writer.ts';
 
 export interface BatchJob {
@@ -19,6 +22,8 @@ export interface BatchJob {
 export interface BatchOutcome {
   sent: number;
   failed: number;
+  /** Subscribers whose keywords no paper of the period matches. */
+  skipped: number;
   /** Transient failures put back in the queue for the job's next attempt. */
   deferred: number;
   /** The reason of the first deferred delivery, for the retry's error message. */
@@ -39,20 +44,18 @@ export async function sendBatch(
   job: BatchJob,
   options: { lastAttempt: boolean; owner: string },
 ): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { sent: 0, failed: 0, deferred: 0 };
-  const message = await compiledIssue(ctx, job.issueId);
-  if (!message) return outcome;
+  const outcome: BatchOutcome = { sent: 0, failed: 0, skipped: 0, deferred: 0 };
+  const messages = await issueMessages(ctx, job.issueId);
+  if (!messages) return outcome;
 
   const claimed = await claimDeliveries(ctx.db, job.issueId, job.deliveryIds, options.owner);
   const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, options.owner, results));
   const deliver = async (delivery: ClaimedDelivery) => {
-    const result = await sendOne(ctx, message, delivery, options.lastAttempt);
-    if (result.status === 'sent') outcome.sent++;
-    else if (result.status === 'failed') outcome.failed++;
-    else {
+    const result = await deliverOne(ctx, messages, delivery, options.lastAttempt);
+    if (result.status === 'queued') {
       outcome.deferred++;
       outcome.deferredReason ??= result.error;
-    }
+    } else outcome[result.status]++;
     ledger.add(result);
   };
   await runWithConcurrency(claimed, IN_FLIGHT, deliver);
@@ -60,6 +63,28 @@ export async function sendBatch(
 
   if (outcome.deferred === 0) await completeIssueIfDone(ctx.db, job.issueId);
   return outcome;
+}
+
+/** Every outcome is recorded, never thrown: a throw would leave the batch's other sends unrecorded. */
+async function deliverOne(
+  ctx: SendContext,
+  messages: IssueMessages,
+  delivery: ClaimedDelivery,
+  lastAttempt: boolean,
+): Promise<DeliveryResult> {
+  let message: CompiledMessage | undefined;
+  try {
+    message = await messageFor(ctx, messages, delivery);
+  } catch (error) {
+    return {
+      id: delivery.id,
+      status: 'failed',
+      error: `personal edition not rendered: ${(error as Error).message}`,
+    };
+  }
+  if (!message)
+    return { id: delivery.id, status: 'skipped', error: 'no paper of the period matches the keywords' };
+  return sendOne(ctx, message, delivery, lastAttempt);
 }
 
 async function sendOne(
@@ -83,27 +108,67 @@ async function sendOne(
 }
 
 const COMPILED_ISSUES_KEPT = 8;
+/** Personal editions kept per issue: beyond this, rarely shared choices are rendered again. */
+const EDITIONS_KEPT = 500;
 
-/** The issue's message, compiled once per worker and issue (issues are immutable). */
-async function compiledIssue(ctx: SendContext, issueId: number): Promise<CompiledMessage | undefined> {
+/** The issue's messages, compiled once per worker and issue (issues are immutable). */
+async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMessages | undefined> {
   const { compiledIssues } = ctx;
   const cached = compiledIssues.get(issueId);
   if (cached) return cached;
   const issue = await findIssueById(ctx.db, issueId);
   if (!issue || issue.status === 'skipped') return undefined;
-  const message = compileMessage({
-    from: ctx.settings.mailFrom,
-    subject: issue.subject,
-    html: issue.html,
-    text: issue.text,
-    listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
-  });
+  const messages: IssueMessages = { issue, published: compile(ctx, issue), editions: new Map() };
   if (compiledIssues.size >= COMPILED_ISSUES_KEPT) {
     const oldest = compiledIssues.keys().next().value;
     if (oldest !== undefined) compiledIssues.delete(oldest);
   }
-  compiledIssues.set(issueId, message);
-  return message;
+  compiledIssues.set(issueId, messages);
+  return messages;
+}
+
+/**
+ * The message for one subscriber: the published issue, or their personal edition, rendered once
+ * per distinct choice and shared by everyone who made it. Undefined when no paper matches.
+ */
+function messageFor(
+  ctx: SendContext,
+  { issue, published, editions }: IssueMessages,
+  choices: ReaderChoices,
+): CompiledMessage | Promise<CompiledMessage | undefined> {
+  if (wantsPublishedIssue(issue, choices)) return published;
+  const key = editionKey(choices);
+  let edition = editions.get(key);
+  if (edition) {
+    // Most recently used last, so the eviction below drops the least used choice.
+    editions.delete(key);
+  } else {
+    edition = renderEdition(ctx, issue, choices);
+    if (editions.size >= EDITIONS_KEPT) editions.delete(editions.keys().next().value as string);
+  }
+  editions.set(key, edition);
+  return edition;
+}
+
+async function renderEdition(
+  ctx: SendContext,
+  issue: Issue,
+  choices: ReaderChoices,
+): Promise<CompiledMessage | undefined> {
+  const papers = editionPapers(issue, choices);
+  if (papers.length === 0) return undefined;
+  const key = { cadence: issue.cadence, date: issue.issue_date };
+  return compile(ctx, { ...issue, ...(await renderIssue(ctx, key, papers, choices.keywords)) });
+}
+
+function compile(ctx: SendContext, mail: Pick<Issue, 'subject' | 'html' | 'text'>): CompiledMessage {
+  return compileMessage({
+    from: ctx.settings.mailFrom,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
+  });
 }
 
 async function runWithConcurrency<T>(

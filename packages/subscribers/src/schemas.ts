@@ -1,3 +1,4 @@
+import { MAX_PAPERS_PER_EMAIL } from '@digest/db';
 import { z } from 'zod';
 
 /** An address we are willing to send to: one line, no display name, sane length. */
@@ -32,8 +33,8 @@ export const keywordsSchema = z
 export const sizeSchema = z.coerce
   .number({ error: 'size must be a number' })
   .int('size must be a whole number')
-  .min(1, 'size must be between 1 and 50')
-  .max(50, 'size must be between 1 and 50');
+  .min(1, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`)
+  .max(MAX_PAPERS_PER_EMAIL, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`);
 
 export const signupSchema = z.object({
   email: emailSchema,

@@ -25,7 +25,7 @@ export function signupPage(values: SignupFormValues = {}) {
           <option value="daily" ${weekly ? '' : 'selected'}>Daily</option>
           <option value="weekly" ${weekly ? 'selected' : ''}>Weekly</option>
         </select>
-        <label for="keywords">Keywords <span class="hint">(optional, comma-separated)</span></label>
+        <label for="keywords">Keywords <span class="hint">(optional, comma-separated: only papers matching one)</span></label>
         <input id="keywords" name="keywords" type="text" maxlength="400" value="${values.keywords ?? ''}" />
         <button type="submit">Subscribe</button>
       </form>
@@ -88,7 +88,7 @@ export function preferencesPage(token: string, subscriber: Subscriber, notice?: 
           <label><input type="radio" name="cadence" value="daily" ${weekly ? '' : 'checked'} /> Daily</label>
           <label><input type="radio" name="cadence" value="weekly" ${weekly ? 'checked' : ''} /> Weekly</label>
         </fieldset>
-        <label for="keywords">Keywords <span class="hint">(comma-separated)</span></label>
+        <label for="keywords">Keywords <span class="hint">(comma-separated: only papers matching one)</span></label>
         <input id="keywords" name="keywords" type="text" maxlength="400" value="${subscriber.keywords.join(', ')}" />
         <label for="size">Papers per email <span class="hint">(1–50, empty for the default)</span></label>
         <input id="size" name="size" type="number" min="1" max="50" value="${subscriber.papers_per_email ?? ''}" />

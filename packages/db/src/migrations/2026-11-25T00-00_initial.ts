@@ -70,6 +70,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('sending', 'sent', 'skipped')`))
     .addColumn('subject', 'text', (col) => col.notNull())
     .addColumn('papers', 'jsonb', (col) => col.notNull())
+    // The period's next papers in rank order, for subscribers who ask for more or filter by keyword.
+    .addColumn('more_papers', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('html', 'text', (col) => col.notNull())
     .addColumn('text', 'text', (col) => col.notNull())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))

@@ -19,6 +19,8 @@ export const digestPropsSchema = z.object({
   cadence: cadenceSchema,
   issueDate: isoDateSchema,
   papers: z.array(issuePaperSchema).min(1).max(50),
+  /** The subscriber's keywords, for an edition picked by them. */
+  keywords: z.array(z.string()).default([]),
   /** This issue's page in the web archive. */
   archiveUrl: httpUrlSchema,
   /** The signup page. */
@@ -131,7 +133,7 @@ function paperText(paper: PaperView): string {
 
 /** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
 export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
-  const { cadence, issueDate, papers, archiveUrl, siteUrl } = parseInput(
+  const { cadence, issueDate, papers, keywords, archiveUrl, siteUrl } = parseInput(
     digestPropsSchema,
     props,
     'digest email',
@@ -141,10 +143,11 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
   const top = views[0] as PaperView; // the schema guarantees at least one paper
   const subject = subjectLine(heading, top.title);
   const period = cadence === 'weekly' ? 'this week' : 'today';
+  const matching = keywords.length > 0 ? ` matching ${cleanText(keywords.join(', '))}` : '';
   const intro =
     views.length === 1
-      ? `The most upvoted research paper ${period}.`
-      : `The ${views.length} most upvoted research papers ${period}.`;
+      ? `The most upvoted research paper ${period}${matching}.`
+      : `The ${views.length} most upvoted research papers ${period}${matching}.`;
   const more = views.length > 1 ? `, and ${views.length - 1} more` : '';
   const footer: Footer = {
     reason: 'You receive this because you subscribed at',
