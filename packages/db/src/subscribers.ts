@@ -56,6 +56,22 @@ export async function updateSubscriber(db: Db, id: number, changes: SubscriberUp
     .executeTakeFirstOrThrow();
 }
 
+/** Activates a pending subscriber; undefined when it was not pending (a concurrent confirm won). */
+export async function activatePendingSubscriber(db: Db, id: number): Promise<Subscriber | undefined> {
+  return db
+    .updateTable('subscribers')
+    .set({
+      status: 'active',
+      confirmed_at: sql<Date>`now()`,
+      unsubscribed_at: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export interface SubscriberListQuery {
   status?: SubscriberStatus;
   limit: number;

@@ -1,5 +1,6 @@
 import { AppError, parseInput } from '@digest/core';
 import {
+  activatePendingSubscriber,
   type ConsentSource,
   type Db,
   findSubscriberByEmail,
@@ -94,24 +95,21 @@ function invalidLink(): AppError {
   return new AppError('invalid_token', 'This link is not valid. It may have expired or been mistyped.');
 }
 
-/** Confirms a pending subscription; confirming twice is harmless. */
+/** Confirms a pending subscription; confirming twice, even at once, is harmless. */
 export async function confirm(ctx: SubscriptionContext, token: string): Promise<Subscriber> {
   const subscriber = await subscriberForToken(ctx, 'confirm', token);
   if (subscriber.status === 'active') return subscriber;
   if (subscriber.status !== 'pending') {
     throw new AppError('invalid_token', 'This confirmation link is no longer valid. Please subscribe again.');
   }
-  const confirmedAt = new Date();
-  const confirmed = await updateSubscriber(ctx.db, subscriber.id, {
-    status: 'active',
-    confirmed_at: confirmedAt,
-    unsubscribed_at: null,
-  });
+  const confirmed = await activatePendingSubscriber(ctx.db, subscriber.id);
+  // A concurrent request confirmed it first, and welcomes them.
+  if (!confirmed) return subscriberForToken(ctx, 'confirm', token);
   // One welcome per confirmation: someone who comes back after unsubscribing is welcomed again.
   await ctx.queues.enqueue(
     'send-welcome',
     { subscriberId: confirmed.id },
-    { jobId: `welcome-${confirmed.id}-${confirmedAt.getTime()}` },
+    { jobId: `welcome-${confirmed.id}-${confirmed.confirmed_at?.getTime()}` },
   );
   return confirmed;
 }
