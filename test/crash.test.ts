@@ -70,7 +70,7 @@ describe('a worker killed with SIGKILL in the middle of an issue', () => {
     expect(atCrash.sent).toBeLessThan(RECIPIENTS);
     const receivedAtCrash = received(issue!.subject).length;
 
-    // BullMQ hands the dead worker's jobs to the new one once their locks lapse (about 40 s).
+    // The new worker takes over the dead one's jobs once their locks lapse (under 40 s).
     const second = startWorker();
     const done = await eventually(
       async () => {

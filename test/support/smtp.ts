@@ -133,7 +133,10 @@ export async function startTestSmtpServer(
     async idle(timeoutMs = 10_000) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`the relay still has ${sessions} clients after ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new Error(`after ${timeoutMs} ms, ${sessions} clients and ${receiving} messages in progress`),
+            ),
           timeoutMs,
         );
         idleWaiters.push(() => {

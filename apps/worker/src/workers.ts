@@ -9,12 +9,11 @@ import { queueProcessor } from './processors.ts';
 const CONCURRENCY: Record<QueueName, number> = { digest: 1, send: 4, mail: 5 };
 
 /**
- * How fast a dead worker's jobs come back. A live worker renews its job locks every
- * LOCK_MS / 2; once a dead one's locks lapse, the stalled check (a short Lua script, run by one
- * worker per interval) needs two passes to hand the job on: within LOCK_MS + 2 × STALLED_CHECK_MS,
- * about 40 s, instead of BullMQ's default 30 s + 2 × 30 s.
+ * How fast a dead worker's jobs come back. The stalled check (a short Lua script that one worker
+ * runs per interval) marks active jobs and, on its next pass, hands on those whose lock has
+ * lapsed: within BullMQ's 30 s lock plus one interval of a worker's death. The lock keeps its
+ * default length, so a live worker that misses renewals briefly (a Redis restart) keeps its job.
  */
-const LOCK_MS = 20_000;
 const STALLED_CHECK_MS = 10_000;
 
 export const SCHEDULER_ID = 'daily-digest';
@@ -41,7 +40,6 @@ export async function startWorkers(
       concurrency: CONCURRENCY[queue],
       // A worker killed mid-batch leaves its job stalled; another worker picks it up again.
       maxStalledCount: 5,
-      lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
     });
     worker.on('failed', (job, error) =>

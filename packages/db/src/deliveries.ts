@@ -112,7 +112,7 @@ export async function claimDeliveries(
 
 export interface DeliveryResult {
   id: number;
-  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued' | 'skipped'>;
+  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued'>;
   smtpMessageId?: string;
   error?: string;
 }

@@ -34,8 +34,8 @@ export interface IssueMessages {
   issue: Issue;
   /** The issue as published: what most subscribers get. */
   published: CompiledMessage;
-  /** Edition key → the personal edition (undefined: no paper matches), least recently used first. */
-  editions: Map<string, Promise<CompiledMessage | undefined>>;
+  /** Edition key → the personal edition, least recently used first. */
+  editions: Map<string, Promise<CompiledMessage>>;
 }
 
 export interface IssueKey {

@@ -22,8 +22,6 @@ export interface BatchJob {
 export interface BatchOutcome {
   sent: number;
   failed: number;
-  /** Subscribers whose keywords no paper of the period matches. */
-  skipped: number;
   /** Transient failures put back in the queue for the job's next attempt. */
   deferred: number;
   /** The reason of the first deferred delivery, for the retry's error message. */
@@ -44,7 +42,7 @@ export async function sendBatch(
   job: BatchJob,
   options: { lastAttempt: boolean; owner: string },
 ): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { sent: 0, failed: 0, skipped: 0, deferred: 0 };
+  const outcome: BatchOutcome = { sent: 0, failed: 0, deferred: 0 };
   const messages = await issueMessages(ctx, job.issueId);
   if (!messages) return outcome;
 
@@ -52,10 +50,12 @@ export async function sendBatch(
   const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, options.owner, results));
   const deliver = async (delivery: ClaimedDelivery) => {
     const result = await deliverOne(ctx, messages, delivery, options.lastAttempt);
-    if (result.status === 'queued') {
+    if (result.status === 'sent') outcome.sent++;
+    else if (result.status === 'failed') outcome.failed++;
+    else {
       outcome.deferred++;
       outcome.deferredReason ??= result.error;
-    } else outcome[result.status]++;
+    }
     ledger.add(result);
   };
   await runWithConcurrency(claimed, IN_FLIGHT, deliver);
@@ -72,18 +72,13 @@ async function deliverOne(
   delivery: ClaimedDelivery,
   lastAttempt: boolean,
 ): Promise<DeliveryResult> {
-  let message: CompiledMessage | undefined;
+  let message: CompiledMessage;
   try {
     message = await messageFor(ctx, messages, delivery);
   } catch (error) {
-    return {
-      id: delivery.id,
-      status: 'failed',
-      error: `personal edition not rendered: ${(error as Error).message}`,
-    };
+    const reason = `personal edition not rendered: ${(error as Error).message}`;
+    return { id: delivery.id, status: lastAttempt ? 'failed' : 'queued', error: reason };
   }
-  if (!message)
-    return { id: delivery.id, status: 'skipped', error: 'no paper of the period matches the keywords' };
   return sendOne(ctx, message, delivery, lastAttempt);
 }
 
@@ -108,8 +103,11 @@ async function sendOne(
 }
 
 const COMPILED_ISSUES_KEPT = 8;
-/** Personal editions kept per issue: beyond this, rarely shared choices are rendered again. */
-const EDITIONS_KEPT = 500;
+/**
+ * Personal editions kept per issue (each up to ~100 KB compiled): beyond this, the least
+ * recently used choices are rendered again when next needed.
+ */
+const EDITIONS_KEPT = 100;
 
 /** The issue's messages, compiled once per worker and issue (issues are immutable). */
 async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMessages | undefined> {
@@ -128,22 +126,26 @@ async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMe
 }
 
 /**
- * The message for one subscriber: the published issue, or their personal edition, rendered once
- * per distinct choice and shared by everyone who made it. Undefined when no paper matches.
+ * The message for one subscriber: their personal edition, rendered once per distinct choice and
+ * shared by everyone who made it; the published issue when they chose nothing, or when no paper
+ * matches their keywords (every active subscriber gets each issue).
  */
 function messageFor(
   ctx: SendContext,
-  { issue, published, editions }: IssueMessages,
+  messages: IssueMessages,
   choices: ReaderChoices,
-): CompiledMessage | Promise<CompiledMessage | undefined> {
+): CompiledMessage | Promise<CompiledMessage> {
+  const { issue, published, editions } = messages;
   if (wantsPublishedIssue(issue, choices)) return published;
   const key = editionKey(choices);
   let edition = editions.get(key);
   if (edition) {
-    // Most recently used last, so the eviction below drops the least used choice.
+    // Most recently used last, so the eviction below drops the least recently used choice.
     editions.delete(key);
   } else {
-    edition = renderEdition(ctx, issue, choices);
+    edition = renderEdition(ctx, messages, choices);
+    // A failed render is not kept: the next delivery that needs it tries again.
+    edition.catch(() => editions.delete(key));
     if (editions.size >= EDITIONS_KEPT) editions.delete(editions.keys().next().value as string);
   }
   editions.set(key, edition);
@@ -152,13 +154,13 @@ function messageFor(
 
 async function renderEdition(
   ctx: SendContext,
-  issue: Issue,
+  { issue, published }: IssueMessages,
   choices: ReaderChoices,
-): Promise<CompiledMessage | undefined> {
+): Promise<CompiledMessage> {
   const papers = editionPapers(issue, choices);
-  if (papers.length === 0) return undefined;
+  if (papers.length === 0) return published;
   const key = { cadence: issue.cadence, date: issue.issue_date };
-  return compile(ctx, { ...issue, ...(await renderIssue(ctx, key, papers, choices.keywords)) });
+  return compile(ctx, await renderIssue(ctx, key, papers, choices.keywords));
 }
 
 function compile(ctx: SendContext, mail: Pick<Issue, 'subject' | 'html' | 'text'>): CompiledMessage {
