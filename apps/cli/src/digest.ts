@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, dateInZone } from '@digest/core';
-import { type Cadence, completeIssueIfDone, type DeliveryCounts } from '@digest/db';
+import type { Cadence, DeliveryCounts } from '@digest/db';
 import {
   type IssueKey,
   type IssueReport,
@@ -8,6 +8,7 @@ import {
   previewIssue,
   requestBuild,
   resendIssue,
+  settledIssueReport,
 } from '@digest/digest';
 import type { JobName } from '@digest/queue';
 import type { Resources } from '@digest/runtime';
@@ -163,12 +164,7 @@ export async function sendDigest(
     const report = await issueReport(resources.digest, key);
     const { queued, sending } = report.deliveries;
     if (report.status === 'skipped' || queued + sending === 0) {
-      // The worker marks the issue sent just after recording its last batch: when this poll
-      // lands in between, the issue is completed here (the same guarded update) and read again.
-      const settled =
-        report.status === 'sending' && (await completeIssueIfDone(resources.db, report.id))
-          ? await issueReport(resources.digest, key)
-          : report;
+      const settled = await settledIssueReport(resources.digest, report);
       printOutcome(io, settled);
       return settled;
     }

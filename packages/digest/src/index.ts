@@ -9,7 +9,7 @@ export {
 export { requestBuild } from './dispatch.ts';
 export { type ImportResult, importPapers } from './import.ts';
 export type { RejectedRecord } from './paper-import.ts';
-export { type IssueReport, issueReport, previewIssue, publicCopy } from './report.ts';
+export { type IssueReport, issueReport, previewIssue, publicCopy, settledIssueReport } from './report.ts';
 export { type ResendRequest, resendIssue } from './resend.ts';
 export { issuePeriod, issuesDueAt } from './schedule.ts';
 export { type BatchJob, type BatchOutcome, sendBatch } from './send.ts';

@@ -1,5 +1,6 @@
 import { AppError } from '@digest/core';
 import {
+  completeIssueIfDone,
   countDeliveriesByStatus,
   type DeliveryCounts,
   findIssue,
@@ -36,6 +37,20 @@ export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey)
     papers: issue.papers,
     deliveries: { ...counts, total: Object.values(counts).reduce((sum, count) => sum + count, 0) },
   };
+}
+
+/**
+ * The report of an issue whose deliveries are all recorded. The worker marks the issue sent just
+ * after recording its last batch; a reader polling in between completes it here, with the same
+ * guarded update, rather than report it as still sending.
+ */
+export async function settledIssueReport(
+  ctx: Pick<DigestContext, 'db'>,
+  report: IssueReport,
+): Promise<IssueReport> {
+  if (report.status !== 'sending') return report;
+  await completeIssueIfDone(ctx.db, report.id);
+  return issueReport(ctx, report);
 }
 
 /**
