@@ -35,7 +35,8 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   const ranked = await selectTrendingPapers(ctx.db, {
     ...issuePeriod(key),
     timeZone: ctx.settings.timeZone,
-    limit: Math.max(ctx.settings.size, MAX_PAPERS_PER_EMAIL),
+    // DIGEST_SIZE is at most this: the issue's papers, then the next ones for personal editions.
+    limit: MAX_PAPERS_PER_EMAIL,
   });
   const papers = ranked.slice(0, ctx.settings.size);
   const morePapers = ranked.slice(ctx.settings.size).map(toIssuePaper);

@@ -117,12 +117,7 @@ async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMe
   const issue = await findIssueById(ctx.db, issueId);
   if (!issue || issue.status === 'skipped') return undefined;
   const messages: IssueMessages = { issue, published: compile(ctx, issue), editions: new Map() };
-  if (compiledIssues.size >= COMPILED_ISSUES_KEPT) {
-    const oldest = compiledIssues.keys().next().value;
-    if (oldest !== undefined) compiledIssues.delete(oldest);
-  }
-  compiledIssues.set(issueId, messages);
-  return messages;
+  return remember(compiledIssues, issueId, messages, COMPILED_ISSUES_KEPT);
 }
 
 /**
@@ -139,17 +134,21 @@ function messageFor(
   if (wantsPublishedIssue(issue, choices)) return published;
   const key = editionKey(choices);
   let edition = editions.get(key);
-  if (edition) {
-    // Most recently used last, so the eviction below drops the least recently used choice.
-    editions.delete(key);
-  } else {
+  if (!edition) {
     edition = renderEdition(ctx, messages, choices);
     // A failed render is not kept: the next delivery that needs it tries again.
     edition.catch(() => editions.delete(key));
-    if (editions.size >= EDITIONS_KEPT) editions.delete(editions.keys().next().value as string);
   }
-  editions.set(key, edition);
-  return edition;
+  // Stored again on every use, so the choice dropped is the least recently used one.
+  return remember(editions, key, edition, EDITIONS_KEPT);
+}
+
+/** Stores `value` as the newest entry of `map`, dropping the oldest once it holds `limit`. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): V {
+  map.delete(key);
+  if (map.size >= limit) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+  return value;
 }
 
 async function renderEdition(
@@ -158,7 +157,9 @@ async function renderEdition(
   choices: ReaderChoices,
 ): Promise<CompiledMessage> {
   const papers = editionPapers(issue, choices);
-  if (papers.length === 0) return published;
+  // No match, or a size the period cannot fill beyond the issue: the same mail as published.
+  const sameAsPublished = choices.keywords.length === 0 && papers.length === issue.papers.length;
+  if (papers.length === 0 || sameAsPublished) return published;
   const key = { cadence: issue.cadence, date: issue.issue_date };
   return compile(ctx, await renderIssue(ctx, key, papers, choices.keywords));
 }

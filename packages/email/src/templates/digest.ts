@@ -1,5 +1,5 @@
 import { isoDateSchema, parseInput } from '@digest/core';
-import type { IssuePaper } from '@digest/db';
+import { type IssuePaper, MAX_PAPERS_PER_EMAIL } from '@digest/db';
 import { z } from 'zod';
 import { escapeHtml, stripLineBreaks } from '../html.ts';
 import { renderMjml } from '../render.ts';
@@ -18,7 +18,7 @@ import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
 export const digestPropsSchema = z.object({
   cadence: cadenceSchema,
   issueDate: isoDateSchema,
-  papers: z.array(issuePaperSchema).min(1).max(50),
+  papers: z.array(issuePaperSchema).min(1).max(MAX_PAPERS_PER_EMAIL),
   /** The subscriber's keywords, for an edition picked by them. */
   keywords: z.array(z.string()).default([]),
   /** This issue's page in the web archive. */
