@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 function run(entry: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: 'inherit' });
+  return spawn(process.execPath, [entry, ...args], { stdio: 'inherit' });
 }
 
 function exitCode(child: ChildProcess): Promise<number> {

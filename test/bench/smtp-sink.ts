@@ -40,7 +40,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * talks to it over IPC.
  */
 export async function startSmtpSink(): Promise<SmtpSink> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/sink.ts'], {
+  const child = spawn(process.execPath, ['test/bench/sink.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -28,7 +28,7 @@ export function startScript(script: string, env: Record<string, string>): Runnin
 
 /** Starts a service's entry file under this Node directly, so a signal (even SIGKILL) hits the service itself. */
 export function startService(entry: string, env: Record<string, string>): RunningProcess {
-  return startNode(['--import', 'tsx', entry], env);
+  return startNode([entry], env);
 }
 
 function startNode(args: string[], env: Record<string, string>): RunningProcess {

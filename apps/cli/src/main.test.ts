@@ -19,9 +19,9 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs the CLI as `pnpm cli` does: this Node with the tsx loader, from the repo root. */
+/** Runs the CLI as `pnpm cli` does: this Node, stripping types, from the repo root. */
 function runCli(args: string[], env: Record<string, string>): Promise<Outcome> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['apps/cli/src/main.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,12 +22,13 @@ export interface ErrorIssue {
 export class AppError extends Error {
   override name = 'AppError';
 
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly issues?: ErrorIssue[],
-  ) {
+  readonly code: ErrorCode;
+  readonly issues: ErrorIssue[] | undefined;
+
+  constructor(code: ErrorCode, message: string, issues?: ErrorIssue[]) {
     super(message);
+    this.code = code;
+    this.issues = issues;
   }
 
   get status(): (typeof ERROR_STATUS)[ErrorCode] {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import * as initial from './migrations/2026-11-25T00-00_initial.ts';
 
-/** Listed here rather than read from disk, so the same code runs under tsx, vitest and a bundle. */
+/** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T00-00_initial': initial,
 };

@@ -15,10 +15,13 @@ export class LedgerWriter {
   private failure: unknown;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly write: (results: DeliveryResult[]) => Promise<void>,
-    private readonly flushSize = LEDGER_FLUSH_SIZE,
-  ) {}
+  private readonly write: (results: DeliveryResult[]) => Promise<void>;
+  private readonly flushSize: number;
+
+  constructor(write: (results: DeliveryResult[]) => Promise<void>, flushSize = LEDGER_FLUSH_SIZE) {
+    this.write = write;
+    this.flushSize = flushSize;
+  }
 
   add(result: DeliveryResult): void {
     this.buffer.push(result);

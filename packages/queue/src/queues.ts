@@ -16,12 +16,12 @@ export interface EnqueueOptions {
 
 export class Queues {
   readonly byName: Record<QueueName, Queue>;
+  readonly connection: Redis;
+  readonly prefix: string;
 
-  constructor(
-    readonly connection: Redis,
-    readonly prefix: string,
-    onError: (error: Error) => void,
-  ) {
+  constructor(connection: Redis, prefix: string, onError: (error: Error) => void) {
+    this.connection = connection;
+    this.prefix = prefix;
     this.byName = Object.fromEntries(
       QUEUE_NAMES.map((name) => {
         const queue = new Queue(name, { connection, prefix, defaultJobOptions: RETENTION });

@@ -17,7 +17,11 @@ const SIGNATURE_BYTES = 16;
  * purpose and both numbers. Nothing is stored; rotating TOKEN_SECRET invalidates every link.
  */
 export class TokenSigner {
-  constructor(private readonly secret: string) {}
+  private readonly secret: string;
+
+  constructor(secret: string) {
+    this.secret = secret;
+  }
 
   sign(purpose: TokenPurpose, subscriberId: number, ttlSeconds?: number): string {
     const expiresAt = ttlSeconds ? Math.floor(Date.now() / 1000) + ttlSeconds : 0;
