@@ -1,4 +1,4 @@
-import mjml2html from 'mjml';
+import type mjml2html from 'mjml';
 
 interface MjmlError {
   line?: number;
@@ -15,9 +15,12 @@ function describe(errors: readonly MjmlError[]): string {
  * Throws an Error listing every MJML error, if there is any.
  */
 export async function renderMjml(mjml: string): Promise<string> {
+  // Loaded on first use: MJML and its CSS and HTML tooling weigh about 100 MB of memory, which
+  // the API and an idle worker should not carry.
+  const { default: render } = await import('mjml');
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
-    result = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false, fonts: {} });
+    result = await render(mjml, { validationLevel: 'strict', keepComments: false, fonts: {} });
   } catch (error) {
     // Strict validation throws a ValidationError carrying the list of errors.
     const errors = (error as { errors?: unknown }).errors;
