@@ -74,6 +74,7 @@ describe('a digest as an inbox sees it', () => {
         subject: 'Signed',
         html: '<p>hi</p>',
         text: 'hi',
+        slotNonce: null,
       });
       await transport.send({
         from: message.envelopeFrom,

@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
+    slotNonce: rendered.slotNonce,
     listUnsubscribe: {},
   };
   const compiled = compileMessage(source);

@@ -15,7 +15,9 @@ describe('migrate', () => {
     try {
       const first = captureIo();
       await migrate({ db, config: { DATABASE_URL: url } }, first.io);
-      expect(first.stdout()).toBe(`created database ${name}\napplied 2026-11-25T00-00_initial\n`);
+      expect(first.stdout()).toBe(
+        `created database ${name}\napplied 2026-11-25T00-00_initial\napplied 2026-12-01T22-40_issue-slot-nonce\n`,
+      );
 
       const again = captureIo();
       await migrate({ db, config: { DATABASE_URL: url } }, again.io);

@@ -24,6 +24,7 @@ export interface NewIssue {
   morePapers: IssuePaper[];
   html: string;
   text: string;
+  slotNonce: string | null;
 }
 
 /**
@@ -41,6 +42,7 @@ export async function insertIssueOnce(db: Db, issue: NewIssue): Promise<{ issue:
     more_papers: JSON.stringify(issue.morePapers),
     html: issue.html,
     text: issue.text,
+    slot_nonce: issue.slotNonce,
     completed_at: issue.status === 'skipped' ? sql<Date>`now()` : null,
   };
   const written = await db

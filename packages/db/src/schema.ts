@@ -1,4 +1,7 @@
+import type { Cadence, IssuePaper } from '@digest/core';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type { Cadence, IssuePaper };
 
 /** A `date` column: read as YYYY-MM-DD (see the type parser in client.ts), written as the same. */
 type DateColumn = string;
@@ -6,7 +9,6 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export type Cadence = 'daily' | 'weekly';
 export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
 export type ConsentSource = 'form' | 'api' | 'import';
 export type IssueStatus = 'sending' | 'sent' | 'skipped';
@@ -50,24 +52,6 @@ export interface SubscribersTable {
   updated_at: UpdatedAt;
 }
 
-/** The papers of an issue, frozen as they were when it was built. */
-export interface IssuePaper {
-  externalId: string;
-  title: string;
-  summary: string;
-  authors: string[];
-  authorCount: number | null;
-  organization: string | null;
-  publishedOn: string | null;
-  featuredAt: string;
-  upvotes: number;
-  numComments: number;
-  paperUrl: string | null;
-  codeUrl: string | null;
-  aiSummary: string | null;
-  aiKeywords: string[];
-}
-
 export interface IssuesTable {
   id: Generated<number>;
   cadence: Cadence;
@@ -80,6 +64,8 @@ export interface IssuesTable {
   more_papers: ColumnType<IssuePaper[], string | undefined, string>;
   html: string;
   text: string;
+  /** The nonce of the per-recipient markers in html and text; null: nothing to fill (skipped, or built before nonces). */
+  slot_nonce: string | null;
   created_at: CreatedAt;
   completed_at: Timestamp | null;
 }

@@ -2,8 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './client.ts';
 import type { NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
 
-/** The most papers one email may carry (the `papers_per_email` check of the schema). */
-export const MAX_PAPERS_PER_EMAIL = 50;
+export { MAX_PAPERS_PER_EMAIL } from '@digest/core';
 
 export async function findSubscriberById(db: Db, id: number): Promise<Subscriber | undefined> {
   return db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();

@@ -42,7 +42,14 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   const morePapers = ranked.slice(ctx.settings.size).map(toIssuePaper);
   const content =
     papers.length === 0
-      ? { status: 'skipped' as const, subject: 'No papers for this period', papers: [], html: '', text: '' }
+      ? {
+          status: 'skipped' as const,
+          subject: 'No papers for this period',
+          papers: [],
+          html: '',
+          text: '',
+          slotNonce: null,
+        }
       : { status: 'sending' as const, ...(await renderIssue(ctx, key, papers.map(toIssuePaper))) };
 
   const { issue, created, deliveriesQueued } = await ctx.db.transaction().execute(async (trx) => {

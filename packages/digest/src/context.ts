@@ -38,6 +38,18 @@ export interface IssueMessages {
   editions: Map<string, Promise<CompiledMessage>>;
 }
 
+/** An issue's rendered mail, with the nonce of its per-recipient markers. */
+export interface IssueMail {
+  subject: string;
+  html: string;
+  text: string;
+  slotNonce: string | null;
+}
+
+export function issueMail(issue: Issue): IssueMail {
+  return { subject: issue.subject, html: issue.html, text: issue.text, slotNonce: issue.slot_nonce };
+}
+
 export interface IssueKey {
   cadence: Cadence;
   date: string;

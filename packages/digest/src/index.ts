@@ -4,6 +4,8 @@ export {
   type DigestContext,
   type DigestSettings,
   type IssueKey,
+  type IssueMail,
+  issueMail,
   type SendContext,
 } from './context.ts';
 export { requestBuild } from './dispatch.ts';

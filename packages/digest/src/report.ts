@@ -7,9 +7,9 @@ import {
   type IssuePaper,
   selectTrendingPapers,
 } from '@digest/db';
-import { escapeHtml, PLACEHOLDERS } from '@digest/email';
+import { escapeHtml, slotMarkers } from '@digest/email';
 import { renderIssue, toIssuePaper } from './build.ts';
-import type { DigestContext, IssueKey } from './context.ts';
+import { type DigestContext, type IssueKey, type IssueMail, issueMail } from './context.ts';
 import { issuePeriod } from './schedule.ts';
 
 export interface IssueReport extends IssueKey {
@@ -62,7 +62,7 @@ export async function previewIssue(
   key: IssueKey,
 ): Promise<{ subject: string; html: string; text: string }> {
   const issue = await findIssue(ctx.db, key.cadence, key.date);
-  const mail = issue && issue.status !== 'skipped' ? issue : await previewFromPapers(ctx, key);
+  const mail = issue && issue.status !== 'skipped' ? issueMail(issue) : await previewFromPapers(ctx, key);
   return publicCopy(mail, `${ctx.settings.publicBaseUrl}/`);
 }
 
@@ -77,13 +77,17 @@ async function previewFromPapers(ctx: DigestContext, key: IssueKey) {
   return renderIssue(ctx, key, papers.map(toIssuePaper));
 }
 
-/** Public copies (archive, preview) link to the signup page where mail has personal links. */
-export function publicCopy<Mail extends { subject: string; html: string; text: string }>(
-  mail: Mail,
+/**
+ * Public copies (archive, preview) link to the signup page where mail has personal links. Only the
+ * renderer's own markers are filled, so a paper's text or link is shown exactly as it was mailed.
+ */
+export function publicCopy(
+  mail: IssueMail,
   siteUrl: string,
-) {
+): { subject: string; html: string; text: string } {
+  const markers = mail.slotNonce === null ? [] : Object.values(slotMarkers(mail.slotNonce));
   const fill = (content: string, url: string) =>
-    content.replaceAll(PLACEHOLDERS.unsubscribeUrl, url).replaceAll(PLACEHOLDERS.preferencesUrl, url);
+    markers.reduce((filled, marker) => filled.replaceAll(marker, url), content);
   return {
     subject: mail.subject,
     html: fill(mail.html, escapeHtml(siteUrl)),

@@ -4,13 +4,12 @@ import {
   completeIssueIfDone,
   type DeliveryResult,
   findIssueById,
-  type Issue,
   recordDeliveryResults,
 } from '@digest/db';
 import { type CompiledMessage, classifySendError, compileMessage, personalise } from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
 import { renderIssue } from './build.ts';
-import type { IssueMessages, SendContext } from './context.ts';
+import { type IssueMail, type IssueMessages, issueMail, type SendContext } from './context.ts';
 import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
 import { LedgerWriter } from './ledger-writer.ts';
 
@@ -116,7 +115,7 @@ async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMe
   if (cached) return cached;
   const issue = await findIssueById(ctx.db, issueId);
   if (!issue || issue.status === 'skipped') return undefined;
-  const messages: IssueMessages = { issue, published: compile(ctx, issue), editions: new Map() };
+  const messages: IssueMessages = { issue, published: compile(ctx, issueMail(issue)), editions: new Map() };
   return remember(compiledIssues, issueId, messages, COMPILED_ISSUES_KEPT);
 }
 
@@ -164,12 +163,13 @@ async function renderEdition(
   return compile(ctx, await renderIssue(ctx, key, papers, choices.keywords));
 }
 
-function compile(ctx: SendContext, mail: Pick<Issue, 'subject' | 'html' | 'text'>): CompiledMessage {
+function compile(ctx: SendContext, mail: IssueMail): CompiledMessage {
   return compileMessage({
     from: ctx.settings.mailFrom,
     subject: mail.subject,
     html: mail.html,
     text: mail.text,
+    slotNonce: mail.slotNonce,
     listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
   });
 }

@@ -1,15 +1,19 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { compileMessage, personalise } from './mime.ts';
+import { newSlotNonce, slotMarkers } from './templates/placeholders.ts';
 
 const longLine = 'word '.repeat(40);
 
 describe('compile once, personalise by substitution', () => {
+  const slotNonce = newSlotNonce();
+  const slot = slotMarkers(slotNonce);
   const message = compileMessage({
     from: 'Daily Papers <digest@papers.test>',
     subject: 'Papers — 22 May: Ünïcode title',
-    html: `<p>${longLine}</p><a href="{{unsubscribe_url}}">Unsubscribe</a>${longLine}<a href="{{preferences_url}}">x</a>`,
-    text: `${longLine}\nUnsubscribe: {{unsubscribe_url}}\n🧪 done`,
+    html: `<p>${longLine}</p><a href="${slot.unsubscribeUrl}">Unsubscribe</a>${longLine}<a href="${slot.preferencesUrl}">x</a><a href="{{unsubscribe_url}}">forged</a>`,
+    text: `${longLine}\nUnsubscribe: ${slot.unsubscribeUrl}\n🧪 done {{{unsubscribe_url}}} {{unsubscribe_url:${'0'.repeat(32)}}}`,
+    slotNonce,
     listUnsubscribe: { mailto: 'unsubscribe@papers.test' },
   });
 
@@ -28,6 +32,9 @@ describe('compile once, personalise by substitution', () => {
     expect(parsed.html).toContain(`href="${unsubscribeUrl.replace(/&/g, '&amp;')}"`);
     expect(parsed.html).toContain('href="https://papers.test/preferences/abc"');
     expect(parsed.text).toContain(`Unsubscribe: ${unsubscribeUrl}\n🧪 done`);
+    // Only this render's markers are slots: anything else that looks like one stays text.
+    expect(parsed.html).toContain('<a href="{{unsubscribe_url}}">forged</a>');
+    expect(parsed.text).toContain(`{{{unsubscribe_url}}} {{unsubscribe_url:${'0'.repeat(32)}}}`);
     const header = parsed.headerLines.find((line) => line.key === 'list-unsubscribe')?.line;
     expect(header).toBe(
       `List-Unsubscribe: <${unsubscribeUrl}>, <mailto:unsubscribe@papers.test?subject=unsubscribe>`,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { escapeHtml, stripLineBreaks } from './html.ts';
+import { type SlotMarkers, slotMarkers } from './templates/placeholders.ts';
 
 /** Per-recipient values, substituted into a message compiled once per issue. */
 export interface Recipient {
@@ -26,20 +27,19 @@ export interface MessageSource {
   /** RFC 5322 From, e.g. `Daily Papers <digest@example.org>`. */
   from: string;
   subject: string;
-  /** May contain the body placeholders `{{unsubscribe_url}}` and `{{preferences_url}}`. */
   html: string;
   text: string;
+  /**
+   * The nonce the renderer put in the slot markers of `html` and `text` (see `slotMarkers`); only
+   * those markers are filled per recipient. Null: the bodies have no slots.
+   */
+  slotNonce: string | null;
   /** Adds List-Unsubscribe (+ One-Click) headers pointing at the recipient's unsubscribe URL. */
   listUnsubscribe?: { mailto?: string };
   /** Extra fixed headers, e.g. List-Id. */
   headers?: Record<string, string>;
 }
 
-const BODY_PLACEHOLDERS: Record<string, SlotName> = {
-  '{{unsubscribe_url}}': 'unsubscribeUrl',
-  '{{preferences_url}}': 'preferencesUrl',
-};
-const BODY_PLACEHOLDER_PATTERN = /(\{\{unsubscribe_url\}\}|\{\{preferences_url\}\})/;
 const QP_LINE = 76;
 const SOFT_BREAK = '=\r\n';
 
@@ -50,6 +50,7 @@ const SOFT_BREAK = '=\r\n';
  */
 export function compileMessage(source: MessageSource): CompiledMessage {
   const envelopeFrom = addressOf(source.from);
+  const markers = source.slotNonce === null ? null : slotMarkers(source.slotNonce);
   const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
   const segments: Segment[] = [];
   const header = (name: string, value: string) =>
@@ -75,11 +76,11 @@ export function compileMessage(source: MessageSource): CompiledMessage {
     `--${boundary}\r\n`,
     'Content-Type: text/plain; charset=utf-8\r\n',
     'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
-    ...encodeBody(source.text, 'text'),
+    ...encodeBody(source.text, 'text', markers),
     `\r\n--${boundary}\r\n`,
     'Content-Type: text/html; charset=utf-8\r\n',
     'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
-    ...encodeBody(source.html, 'html'),
+    ...encodeBody(source.html, 'html', markers),
     `\r\n--${boundary}--\r\n`,
   );
 
@@ -112,11 +113,15 @@ export function personalise(
   return { raw, messageId };
 }
 
-function encodeBody(body: string, context: 'text' | 'html'): Segment[] {
+function encodeBody(body: string, context: 'text' | 'html', markers: SlotMarkers | null): Segment[] {
   const segments: Segment[] = [];
-  const pieces = body.replace(/\r?\n/g, '\r\n').split(BODY_PLACEHOLDER_PATTERN);
+  const slots = new Map(Object.entries(markers ?? {}).map(([slot, marker]) => [marker, slot as SlotName]));
+  const crlf = body.replace(/\r?\n/g, '\r\n');
+  // Markers are braces, letters, `_`, `:` and hex: only the braces need escaping in the pattern.
+  const pattern = [...slots.keys()].map((marker) => marker.replace(/[{}]/g, '\\$&')).join('|');
+  const pieces = pattern ? crlf.split(new RegExp(`(${pattern})`)) : [crlf];
   pieces.forEach((piece, index) => {
-    const slot = BODY_PLACEHOLDERS[piece];
+    const slot = slots.get(piece);
     if (index % 2 === 1 && slot) segments.push({ slot, context });
     else if (piece)
       segments.push(qpWrap(qpEncode(piece), QP_LINE), index < pieces.length - 1 ? SOFT_BREAK : '');

@@ -11,6 +11,7 @@ const message = compileMessage({
   subject: 'Hello',
   html: '<p>Hi</p>',
   text: 'Hi',
+  slotNonce: null,
 });
 
 async function sendTo(url: string, to: string) {

@@ -1,6 +1,6 @@
 import { AppError, isIsoDate } from '@digest/core';
 import { findIssue, listPublishedIssues } from '@digest/db';
-import { archiveUrl, type DigestContext, publicCopy } from '@digest/digest';
+import { archiveUrl, type DigestContext, issueMail, publicCopy } from '@digest/digest';
 import { cadenceSchema } from '@digest/subscribers';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -48,6 +48,6 @@ export function archiveRoutes(ctx: DigestContext) {
       if (!issue || issue.status === 'skipped') {
         throw new AppError('not_found', `No ${cadence.data} issue was sent for ${date}.`);
       }
-      return c.html(publicCopy(issue, `${baseUrl}/`).html);
+      return c.html(publicCopy(issueMail(issue), `${baseUrl}/`).html);
     });
 }

@@ -49,5 +49,5 @@ export async function renderConfirmationEmail(props: ConfirmationProps): Promise
     wrap(ignore),
     footerText(footer),
   ].join('\n\n');
-  return { subject: CONFIRMATION_SUBJECT, html, text: `${text}\n` };
+  return { subject: CONFIRMATION_SUBJECT, html, text: `${text}\n`, slotNonce: null };
 }

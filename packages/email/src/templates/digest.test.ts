@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
-import { PLACEHOLDERS } from './placeholders.ts';
+import { slotMarkers } from './placeholders.ts';
 import { longSummary, testPaper, testPapers } from './test-papers.ts';
 
 const GMAIL_CLIP_BYTES = 102 * 1024;
@@ -128,7 +128,7 @@ describe('renderDigestEmail', () => {
     expect(html).toContain('O&#39;Brien');
     expect(html).toContain('🧪');
     for (const href of hrefs(html)) {
-      expect(href).toMatch(/^(https?:\/\/|\{\{(unsubscribe|preferences)_url\}\}$)/);
+      expect(href).toMatch(/^(https?:\/\/|\{\{(unsubscribe|preferences)_url:[0-9a-f]{32}\}\}$)/);
     }
     expect(text).not.toContain('javascript:');
     expect(text).not.toContain('data:text');
@@ -139,9 +139,9 @@ describe('renderDigestEmail', () => {
     expect(text.replaceAll('\n', ' ')).toContain('Line Bcc: evil@example.com');
   });
 
-  it('keeps both per-recipient placeholders verbatim in the HTML and the text', async () => {
-    const { html, text } = await renderDigestEmail(props());
-    for (const placeholder of Object.values(PLACEHOLDERS)) {
+  it('keeps both per-recipient slot markers verbatim in the HTML and the text', async () => {
+    const { html, text, slotNonce } = await renderDigestEmail(props());
+    for (const placeholder of Object.values(slotMarkers(slotNonce ?? ''))) {
       expect(html).toContain(`href="${placeholder}"`);
       expect(text).toContain(placeholder);
     }
@@ -151,16 +151,12 @@ describe('renderDigestEmail', () => {
     expect(html).toContain('You receive this because you subscribed at');
   });
 
-  it('never lets paper text forge a placeholder', async () => {
-    const paper = testPaper(1, {
-      title: `Sneaky ${PLACEHOLDERS.unsubscribeUrl}`,
-      aiSummary: '{{preferences_url}}',
-    });
-    const { html, text } = await renderDigestEmail(props({ papers: [paper] }));
-    for (const placeholder of Object.values(PLACEHOLDERS)) {
-      expect(html.split(placeholder)).toHaveLength(2);
-      expect(text.split(placeholder)).toHaveLength(2);
-    }
+  it('uses a fresh nonce per render, so paper text cannot know a marker', async () => {
+    const first = await renderDigestEmail(props());
+    const second = await renderDigestEmail(props());
+    expect(first.slotNonce).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.slotNonce).not.toBe(first.slotNonce);
+    expect(second.html).not.toContain(first.slotNonce);
   });
 
   it.each([10, 50])('stays well under the Gmail clip with %i long papers', async (count) => {

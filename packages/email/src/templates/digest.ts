@@ -1,9 +1,8 @@
-import { isoDateSchema, parseInput } from '@digest/core';
-import { type IssuePaper, MAX_PAPERS_PER_EMAIL } from '@digest/db';
+import { type IssuePaper, isoDateSchema, MAX_PAPERS_PER_EMAIL, oneLine, parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml, stripLineBreaks } from '../html.ts';
 import { renderMjml } from '../render.ts';
-import { cleanText, formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
+import { formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
 import {
   COLORS,
   type Footer,
@@ -11,8 +10,9 @@ import {
   layoutMjml,
   link,
   type RenderedEmail,
-  SUBSCRIBER_LINKS,
+  subscriberFooterLinks,
 } from './layout.ts';
+import { newSlotNonce, slotMarkers } from './placeholders.ts';
 import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
 
 export const digestPropsSchema = z.object({
@@ -52,30 +52,30 @@ interface PaperView {
 }
 
 function byline(paper: IssuePaper): string | null {
-  const names = paper.authors.map((name) => truncate(cleanText(name), MAX_AUTHOR)).filter(Boolean);
+  const names = paper.authors.map((name) => truncate(oneLine(name), MAX_AUTHOR)).filter(Boolean);
   let people: string | null = null;
   if (names.length > 3) people = `${names.slice(0, 3).join(', ')} et al.`;
   else if (names.length > 0) people = names.join(', ');
   else if (paper.authorCount && paper.authorCount > 0) {
     people = paper.authorCount === 1 ? '1 author' : `${paper.authorCount} authors`;
   }
-  const organization = paper.organization ? truncate(cleanText(paper.organization), MAX_ORGANIZATION) : '';
+  const organization = paper.organization ? truncate(oneLine(paper.organization), MAX_ORGANIZATION) : '';
   return [people, organization].filter(Boolean).join(' · ') || null;
 }
 
 function view(paper: IssuePaper, index: number): PaperView {
-  const aiSummary = cleanText(paper.aiSummary ?? '');
+  const aiSummary = oneLine(paper.aiSummary ?? '');
   const summary = aiSummary
     ? truncate(aiSummary, MAX_AI_SUMMARY)
-    : truncate(cleanText(paper.summary), MAX_SUMMARY);
+    : truncate(oneLine(paper.summary), MAX_SUMMARY);
   const keywords = paper.aiKeywords
-    .map((keyword) => truncate(cleanText(keyword), MAX_KEYWORD))
+    .map((keyword) => truncate(oneLine(keyword), MAX_KEYWORD))
     .filter(Boolean)
     .slice(0, MAX_KEYWORDS);
-  const published = paper.publishedOn ? cleanText(paper.publishedOn) : '';
+  const published = paper.publishedOn ? oneLine(paper.publishedOn) : '';
   return {
     rank: index + 1,
-    title: truncate(cleanText(paper.title), MAX_TITLE),
+    title: truncate(oneLine(paper.title), MAX_TITLE),
     paperUrl: safeHttpUrl(paper.paperUrl),
     codeUrl: safeHttpUrl(paper.codeUrl),
     stats: [`▲ ${paper.upvotes}`, published && `Published ${formatDate(published)}`]
@@ -131,19 +131,20 @@ function paperText(paper: PaperView): string {
   return lines.join('\n');
 }
 
-/** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
+/** Renders one issue of the digest; the per-recipient slots are left for the sender. */
 export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
   const { cadence, issueDate, papers, keywords, archiveUrl, siteUrl } = parseInput(
     digestPropsSchema,
     props,
     'digest email',
   );
+  const slotNonce = newSlotNonce();
   const views = papers.map(view);
   const heading = issueTitle(cadence, issueDate);
   const top = views[0] as PaperView; // the schema guarantees at least one paper
   const subject = subjectLine(heading, top.title);
   const period = cadence === 'weekly' ? 'this week' : 'today';
-  const matching = keywords.length > 0 ? ` matching ${cleanText(keywords.join(', '))}` : '';
+  const matching = keywords.length > 0 ? ` matching ${oneLine(keywords.join(', '))}` : '';
   const intro =
     views.length === 1
       ? `The most upvoted research paper ${period}${matching}.`
@@ -152,7 +153,7 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
   const footer: Footer = {
     reason: 'You receive this because you subscribed at',
     siteUrl,
-    links: [...SUBSCRIBER_LINKS, { label: 'View in browser', href: archiveUrl }],
+    links: [...subscriberFooterLinks(slotMarkers(slotNonce)), { label: 'View in browser', href: archiveUrl }],
   };
 
   // One mj-text for all papers: MJML wraps each mj-text in ~450 bytes of table markup.
@@ -172,5 +173,5 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
   );
 
   const text = [heading, intro, ...views.map(paperText), footerText(footer)].join('\n\n');
-  return { subject, html, text: `${text}\n` };
+  return { subject, html, text: `${text}\n`, slotNonce };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanText, formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
+import { formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
 
 describe('format helpers', () => {
   it('truncates on a word boundary with an ellipsis, never splitting an emoji', () => {
@@ -9,16 +9,22 @@ describe('format helpers', () => {
     expect(truncate('x'.repeat(50), 10)).toHaveLength(10);
   });
 
-  it('cleans whitespace and defuses placeholders in untrusted text', () => {
-    expect(cleanText('  a\r\n\tb  {{unsubscribe_url}} ')).toBe('a b {\u200B{unsubscribe_url}}');
-  });
-
   it('keeps only absolute http(s) URLs', () => {
     expect(safeHttpUrl('https://arxiv.org/abs/2605.00001')).toBe('https://arxiv.org/abs/2605.00001');
     expect(safeHttpUrl(' javascript:alert(1)')).toBeNull();
     expect(safeHttpUrl('data:text/html,x')).toBeNull();
     expect(safeHttpUrl('//evil.example.com')).toBeNull();
     expect(safeHttpUrl(null)).toBeNull();
+  });
+
+  it('percent-encodes what RFC 3986 does not allow in every part, and refuses odd hosts', () => {
+    expect(safeHttpUrl('https://e.x/{{p}}?t={{{unsubscribe_url}}}#{{f}}')).toBe(
+      'https://e.x/%7B%7Bp%7D%7D?t=%7B%7B%7Bunsubscribe_url%7D%7D%7D#%7B%7Bf%7D%7D',
+    );
+    expect(safeHttpUrl('https://e.x/?q="a b"|`^\\')).toBe('https://e.x/?q=%22a%20b%22%7C%60%5E%5C');
+    expect(safeHttpUrl('https://Ex.AMPLE/ä')).toBe('https://ex.ample/%C3%A4');
+    expect(safeHttpUrl('https://{{unsubscribe_url}}.example/')).toBeNull();
+    expect(safeHttpUrl('https://[::1]:8080/x')).toBe('https://[::1]:8080/x');
   });
 
   it('formats ISO dates and wraps text', () => {

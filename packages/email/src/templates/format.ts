@@ -1,14 +1,6 @@
-import { isIsoDate, oneLine } from '@digest/core';
+import { isIsoDate } from '@digest/core';
 
 /** Text helpers shared by the templates; everything here returns plain (unescaped) text. */
-
-/**
- * Untrusted text (paper titles, summaries…) as one tidy line: whitespace and control characters
- * collapsed, and `{{` broken with a zero-width space so it can never form a per-recipient placeholder.
- */
-export function cleanText(text: string): string {
-  return oneLine(text).replaceAll('{{', '{\u200B{');
-}
 
 /**
  * Shortens `text` to at most `max` UTF-16 code units, cutting at a word boundary when one is
@@ -40,7 +32,17 @@ export function wrap(text: string, width = 76): string {
   return lines.join('\n');
 }
 
-/** The URL when it is an absolute http(s) URL, else null (drops javascript:, data:, relative…). */
+/** A host name as the URL parser leaves it (lower case, IDN in punycode), or a bracketed IPv6 address. */
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+\.?$|^\[[0-9a-f:.]+\]$/;
+/** What RFC 3986 allows in a URL, `%` included; anything else is percent-encoded. */
+const NOT_URL_CHARACTER = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
+
+/**
+ * The URL normalised, when it is an absolute http(s) URL with a plain host name, else null (drops
+ * javascript:, data:, relative…). Every character RFC 3986 does not allow is percent-encoded, in
+ * the query and fragment too (which the URL parser leaves alone), so `{`, `}`, quotes or spaces
+ * from paper data never reach the mail as they are.
+ */
 export function safeHttpUrl(url: string | null | undefined): string | null {
   if (!url) return null;
   let parsed: URL;
@@ -50,7 +52,9 @@ export function safeHttpUrl(url: string | null | undefined): string | null {
     return null;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
-  return parsed.href;
+  if (!PLAIN_HOST.test(parsed.hostname)) return null;
+  // The parser already encoded every non-ASCII character: what is left is one ASCII character.
+  return parsed.href.replace(NOT_URL_CHARACTER, (char) => encodeURIComponent(char));
 }
 
 /** `2026-05-22` → `22 May 2026`; anything else is returned as it is. */

@@ -6,6 +6,6 @@ export {
 } from './confirmation.ts';
 export { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
 export type { RenderedEmail } from './layout.ts';
-export { PLACEHOLDERS, type Placeholder } from './placeholders.ts';
+export { newSlotNonce, type SlotMarkers, type SlotName, slotMarkers } from './placeholders.ts';
 export { issuePaperSchema } from './schemas.ts';
 export { renderWelcomeEmail, WELCOME_SUBJECT, type WelcomeProps, welcomePropsSchema } from './welcome.ts';

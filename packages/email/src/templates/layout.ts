@@ -1,24 +1,28 @@
 import { escapeHtml } from '../html.ts';
-import { PLACEHOLDERS } from './placeholders.ts';
+import type { SlotMarkers } from './placeholders.ts';
 
 /** What every template returns: a one-line subject and the two MIME parts. */
 export interface RenderedEmail {
   subject: string;
   html: string;
   text: string;
+  /** The nonce of the per-recipient markers in `html` and `text`; null when there are none. */
+  slotNonce: string | null;
 }
 
 export interface FooterLink {
   label: string;
-  /** Already safe: an http(s) URL or one of the PLACEHOLDERS. */
+  /** Already safe: an http(s) URL or a slot marker. */
   href: string;
 }
 
 /** The per-recipient links every mail to a subscriber carries. */
-export const SUBSCRIBER_LINKS: readonly FooterLink[] = [
-  { label: 'Manage preferences', href: PLACEHOLDERS.preferencesUrl },
-  { label: 'Unsubscribe', href: PLACEHOLDERS.unsubscribeUrl },
-];
+export function subscriberFooterLinks(markers: SlotMarkers): FooterLink[] {
+  return [
+    { label: 'Manage preferences', href: markers.preferencesUrl },
+    { label: 'Unsubscribe', href: markers.unsubscribeUrl },
+  ];
+}
 
 export interface Footer {
   /** Plain text, e.g. `You receive this because you subscribed at`; followed by the site URL. */

@@ -1,4 +1,4 @@
-import type { Cadence, IssuePaper } from '@digest/db';
+import type { Cadence, IssuePaper } from '@digest/core';
 import { z } from 'zod';
 
 export const cadenceSchema = z.enum(['daily', 'weekly']) satisfies z.ZodType<Cadence>;

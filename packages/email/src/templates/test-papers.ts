@@ -1,4 +1,4 @@
-import type { IssuePaper } from '@digest/db';
+import type { IssuePaper } from '@digest/core';
 
 const LONG_SUMMARY =
   'We study how large language models can be trained to reason over long scientific documents. ' +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLACEHOLDERS } from './placeholders.ts';
+import { slotMarkers } from './placeholders.ts';
 import { renderWelcomeEmail, type WelcomeProps, welcomePropsSchema } from './welcome.ts';
 
 const props: WelcomeProps = {
@@ -10,12 +10,12 @@ const props: WelcomeProps = {
 
 describe('renderWelcomeEmail', () => {
   it('says what to expect, links the archive and carries both placeholders', async () => {
-    const { subject, html, text } = await renderWelcomeEmail(props);
+    const { subject, html, text, slotNonce } = await renderWelcomeEmail(props);
     expect(subject).toBe("You're subscribed to Daily Papers");
     expect(html).toContain('Every morning');
     expect(html).toContain('<a href="https://papers.example.com/archive"');
     expect(text).toContain('https://papers.example.com/archive');
-    for (const placeholder of Object.values(PLACEHOLDERS)) {
+    for (const placeholder of Object.values(slotMarkers(slotNonce ?? ''))) {
       expect(html).toContain(`href="${placeholder}"`);
       expect(text).toContain(placeholder);
     }
