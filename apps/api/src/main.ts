@@ -1,10 +1,14 @@
-import { closeOnSignals, configFromEnvironment, openResources } from '@digest/runtime';
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { closeOnSignals, configFromEnvironment, listenOrExit, openResources } from '@digest/runtime';
+import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 
 const resources = openResources(configFromEnvironment(), 'api');
-const server = serve({ fetch: createApp(resources).fetch, port: resources.config.PORT }, (info) =>
-  resources.logger.info({ port: info.port, url: resources.config.PUBLIC_BASE_URL }, 'api listening'),
+const server = createAdaptorServer({ fetch: createApp(resources).fetch }) as Server;
+await listenOrExit(server, resources.config.PORT, 'PORT');
+resources.logger.info(
+  { port: resources.config.PORT, url: resources.config.PUBLIC_BASE_URL },
+  'api listening',
 );
 closeOnSignals(resources.logger, [
   [

@@ -1,9 +1,14 @@
-import { closeOnSignals, configFromEnvironment, openResources } from '@digest/runtime';
+import { createMetricsServer, createRegistry } from '@digest/metrics';
+import { closeOnSignals, configFromEnvironment, listenOrExit, openResources } from '@digest/runtime';
 import { startWorkers } from './workers.ts';
 
 const resources = openResources(configFromEnvironment(), 'worker');
+const { METRICS_PORT } = resources.config;
+const metrics = METRICS_PORT === undefined ? undefined : createMetricsServer({ registry: createRegistry() });
+if (metrics && METRICS_PORT) await listenOrExit(metrics, METRICS_PORT, 'METRICS_PORT');
 const running = await startWorkers(resources);
 closeOnSignals(resources.logger, [
   ['workers', () => running.close()],
+  ['metrics server', () => metrics && new Promise((resolve) => metrics.close(resolve))],
   ['resources', () => resources.close()],
 ]);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './index.ts';
 
@@ -24,6 +27,33 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(40), TOKEN_SECRET: '  ' }, silent),
     ).toThrowError(/TOKEN_SECRET must be set/);
+  });
+
+  it('refuses to start in production without PUBLIC_BASE_URL (its default is localhost)', () => {
+    const secrets = { NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(40), TOKEN_SECRET: 's'.repeat(32) };
+    expect(() => loadConfig(secrets, silent)).toThrowError(/PUBLIC_BASE_URL must be set/);
+    expect(
+      loadConfig({ ...secrets, PUBLIC_BASE_URL: 'https://papers.example.org' }, silent).PUBLIC_BASE_URL,
+    ).toBe('https://papers.example.org');
+  });
+
+  it('reads secrets from the files named by *_FILE, without their trailing newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    writeFileSync(join(dir, 'admin'), 'file-admin-token\n');
+    writeFileSync(join(dir, 'db'), 'postgres://postgres:pw@db.internal:5432/digest');
+    const config = loadConfig(
+      { ADMIN_TOKEN_FILE: join(dir, 'admin'), DATABASE_URL_FILE: join(dir, 'db') },
+      silent,
+    );
+    expect(config.ADMIN_TOKEN).toBe('file-admin-token');
+    expect(config.DATABASE_URL).toBe('postgres://postgres:pw@db.internal:5432/digest');
+
+    expect(() => loadConfig({ TOKEN_SECRET_FILE: join(dir, 'missing') }, silent)).toThrowError(
+      /TOKEN_SECRET_FILE: cannot read .*missing \(ENOENT\)/,
+    );
+    expect(() =>
+      loadConfig({ ADMIN_TOKEN: 'inline', ADMIN_TOKEN_FILE: join(dir, 'admin') }, silent),
+    ).toThrowError(/set ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both/);
   });
 
   it('only warns about an http PUBLIC_BASE_URL in production', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configSchema, type RawConfig, WEEKDAYS, type Weekday } from './schema.ts';
+import { readSecretFiles } from './secret-files.ts';
 
 export { configSchema, WEEKDAYS, type Weekday };
 
@@ -25,7 +26,11 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   warn: (message: string) => void = (message) => console.warn(`config: ${message}`),
 ): Config {
-  const parsed = configSchema.safeParse(env);
+  const secrets = readSecretFiles(env);
+  if (secrets.problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${secrets.problems.map((p) => `✖ ${p}`).join('\n')}`);
+  }
+  const parsed = configSchema.safeParse(secrets.env);
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
@@ -38,6 +43,12 @@ export function loadConfig(
   }
   if (production && raw.TOKEN_SECRET && raw.TOKEN_SECRET.length < 32) {
     throw new ConfigError('TOKEN_SECRET must be at least 32 characters when NODE_ENV=production');
+  }
+  // Its localhost default would put a dead link in every mail.
+  if (production && !secrets.env.PUBLIC_BASE_URL?.trim()) {
+    throw new ConfigError(
+      'PUBLIC_BASE_URL must be set when NODE_ENV=production (the base of every link in mail)',
+    );
   }
   if (production && raw.PUBLIC_BASE_URL.startsWith('http://')) {
     warn(`PUBLIC_BASE_URL is ${raw.PUBLIC_BASE_URL}: links in mail will not use HTTPS`);

@@ -42,6 +42,11 @@ export const configSchema = z.object({
   MAIL_UNSUBSCRIBE_MAILTO: optionalText.pipe(z.email().optional()),
   ADMIN_TOKEN: optionalText,
   TOKEN_SECRET: optionalText,
+  /** `<NAME>_FILE`: read that secret from a file (Docker and Kubernetes secrets); see secret-files.ts. */
+  ADMIN_TOKEN_FILE: optionalText,
+  TOKEN_SECRET_FILE: optionalText,
+  DATABASE_URL_FILE: optionalText,
+  DKIM_PRIVATE_KEY_FILE: optionalText,
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   DIGEST_CRON: z.string().trim().min(9).default('0 8 * * *'),
   DIGEST_TZ: timeZone,
@@ -61,6 +66,10 @@ export const configSchema = z.object({
   DKIM_SELECTOR: optionalText,
   DKIM_PRIVATE_KEY: optionalText,
   SIGNUP_RATE_LIMIT: positiveInt(20),
+  /** When set, `/metrics` (API and worker) asks for it as a bearer token. */
+  METRICS_TOKEN: optionalText,
+  /** Port of the worker's own HTTP server (`/healthz`, `/metrics`); none when unset. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,2 +1,3 @@
+export { listenOrExit } from './listen.ts';
 export { configFromEnvironment, openResources, type Resources, senders } from './resources.ts';
 export { closeOnSignals, type ShutdownStep } from './shutdown.ts';
