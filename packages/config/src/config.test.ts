@@ -104,4 +104,12 @@ describe('loadConfig', () => {
       loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example ,' }, silent).ALLOWED_ORIGINS,
     ).toEqual(['https://a.example', 'https://b.example']);
   });
+
+  it('takes a Redis Cluster as redis+cluster:// and refuses other schemes, naming REDIS_URL', () => {
+    const url = 'rediss+cluster://user:pass@redis-1.internal:7000';
+    expect(loadConfig({ REDIS_URL: url }, silent).REDIS_URL).toBe(url);
+    expect(() => loadConfig({ REDIS_URL: 'http://redis-1.internal:7000' }, silent)).toThrowError(
+      /redis\[s\]\+cluster[\s\S]*REDIS_URL/,
+    );
+  });
 });

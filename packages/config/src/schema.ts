@@ -26,8 +26,14 @@ const smtpUrl = z
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/digest'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  /** Namespace of every Redis key (queues, rate limits): lets several deployments or test runs share one Redis. */
+  /** `redis+cluster://` (or `rediss+cluster://`) names one node of a Redis Cluster; the client finds the rest. */
+  REDIS_URL: z
+    .url({ protocol: /^rediss?(\+cluster)?$/, error: 'must be redis[s]://… or redis[s]+cluster://host:port' })
+    .default('redis://127.0.0.1:6379'),
+  /**
+   * Namespace of every Redis key (queues, rate limits): lets several deployments or test runs share
+   * one Redis. Keys use it as the hash tag `{QUEUE_PREFIX}`, which keeps them in one cluster slot.
+   */
   QUEUE_PREFIX: z
     .string()
     .regex(/^[\w-]{1,40}$/, 'letters, digits, - and _ only')

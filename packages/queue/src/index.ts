@@ -1,2 +1,2 @@
 export { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
-export { createRedis, type EnqueueOptions, Queues } from './queues.ts';
+export { createRedis, type EnqueueOptions, Queues, type RedisConnection, redisKeyPrefix } from './queues.ts';

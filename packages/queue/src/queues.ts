@@ -1,10 +1,34 @@
 import { type Job, type JobsOptions, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
 
-/** BullMQ needs `maxRetriesPerRequest: null` so blocking commands wait out a Redis restart. */
-export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+/** One Redis server, or a Redis Cluster: BullMQ and the rate limits work on either. */
+export type RedisConnection = Redis | Cluster;
+
+/**
+ * `redis[s]://…` connects to one server; `redis[s]+cluster://host:port` to the cluster that node
+ * belongs to. BullMQ needs `maxRetriesPerRequest: null` so blocking commands wait out a restart.
+ */
+export function createRedis(url: string): RedisConnection {
+  const options: RedisOptions = { maxRetriesPerRequest: null };
+  const parsed = new URL(url);
+  if (!parsed.protocol.endsWith('+cluster:')) return new Redis(url, options);
+  return new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+    redisOptions: {
+      ...options,
+      username: decodeURIComponent(parsed.username) || undefined,
+      password: decodeURIComponent(parsed.password) || undefined,
+      tls: parsed.protocol === 'rediss+cluster:' ? {} : undefined,
+    },
+  });
+}
+
+/**
+ * BullMQ's keys are `<prefix>:<queue>:…` and its scripts touch several of them at once, which a
+ * cluster allows only within one slot: the braces make the prefix the hash tag of every key.
+ */
+export function redisKeyPrefix(prefix: string): string {
+  return `{${prefix}}`;
 }
 
 export interface EnqueueOptions {
@@ -16,15 +40,16 @@ export interface EnqueueOptions {
 
 export class Queues {
   readonly byName: Record<QueueName, Queue>;
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
+  /** The hash-tagged prefix of every key: queues, and any other key the app writes. */
   readonly prefix: string;
 
-  constructor(connection: Redis, prefix: string, onError: (error: Error) => void) {
+  constructor(connection: RedisConnection, prefix: string, onError: (error: Error) => void) {
     this.connection = connection;
-    this.prefix = prefix;
+    this.prefix = redisKeyPrefix(prefix);
     this.byName = Object.fromEntries(
       QUEUE_NAMES.map((name) => {
-        const queue = new Queue(name, { connection, prefix, defaultJobOptions: RETENTION });
+        const queue = new Queue(name, { connection, prefix: this.prefix, defaultJobOptions: RETENTION });
         // Without a listener BullMQ prints every connection error itself.
         queue.on('error', onError);
         return [name, queue];

@@ -3,16 +3,15 @@ import { createLogger, type Logger } from '@digest/core';
 import { createDb, type Db } from '@digest/db';
 import type { DigestContext, DigestSettings, SendContext } from '@digest/digest';
 import type { MailTransport } from '@digest/email';
-import { createRedis, Queues } from '@digest/queue';
+import { createRedis, Queues, type RedisConnection } from '@digest/queue';
 import { TokenSigner, type TransactionalMailContext } from '@digest/subscribers';
-import type { Redis } from 'ioredis';
 
 /** The connections every process holds, opened once from the parsed config. */
 export interface Resources {
   config: Config;
   logger: Logger;
   db: Db;
-  redis: Redis;
+  redis: RedisConnection;
   queues: Queues;
   tokens: TokenSigner;
   digest: DigestContext;

@@ -1,6 +1,6 @@
 import type { Db } from '@digest/db';
+import type { RedisConnection } from '@digest/queue';
 import { Hono } from 'hono';
-import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import { within } from '../http/deadline.ts';
@@ -8,7 +8,7 @@ import { within } from '../http/deadline.ts';
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics. */
-export function healthRoutes(db: Db, redis: Redis, registry: Registry) {
+export function healthRoutes(db: Db, redis: RedisConnection, registry: Registry) {
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', async (c) => {
