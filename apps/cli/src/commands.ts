@@ -79,8 +79,9 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'subscribers import': {
-    usage: 'subscribers import <file.csv>',
-    summary: 'add active subscribers from a CSV with a header row email[,cadence,keywords]',
+    usage: 'subscribers import <file.csv> [--dry-run] [--json]',
+    summary:
+      'add subscribers from a CSV (this export, listmonk or Mailchimp); bad rows are reported by line and fail the command',
     prepare: (args) => {
       const options = parseSubscribersImportArgs(args);
       return (resources, io) => importSubscribersFile(resources, options, io);

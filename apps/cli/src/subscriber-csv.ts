@@ -1,136 +1,165 @@
-import type { Cadence, Subscriber, SubscriberStatus } from '@digest/db';
-import { cadenceSchema, emailSchema, keywordsSchema } from '@digest/subscribers';
-import { CsvError, parse } from 'csv-parse/sync';
-import { CliError } from './args.ts';
+import type { ConsentSource, NewSubscriber, Subscriber, SubscriberStatus } from '@digest/db';
+import { cadenceSchema, emailSchema, keywordsSchema, sizeSchema } from '@digest/subscribers';
 import { quoted } from './io.ts';
 
+/** Every field of a subscriber an export carries, so that importing it back loses nothing. */
 export const EXPORT_COLUMNS = [
   'email',
+  'status',
   'cadence',
   'keywords',
-  'status',
+  'size',
+  'paused_at',
+  'consent_source',
+  'consent_at',
+  'consent_ip',
+  'consent_user_agent',
   'confirmed_at',
   'unsubscribed_at',
 ] as const;
+type Column = (typeof EXPORT_COLUMNS)[number];
 
-/** `email` is required; the export's own columns are accepted so an export can be imported again. */
-const IMPORT_COLUMNS: readonly string[] = EXPORT_COLUMNS;
+/**
+ * Header names of other tools' exports, normalised (lower case, spaces for `_`): listmonk's
+ * (`email`, `name`, `status`) and Mailchimp's (`Email Address`, `OPTIN_TIME`, …).
+ */
+const ALIASES: Record<string, Column> = {
+  'email address': 'email',
+  'papers per email': 'size',
+  'optin time': 'consent_at',
+  'optin ip': 'consent_ip',
+  'confirm time': 'confirmed_at',
+  'unsub time': 'unsubscribed_at',
+};
 
-const STATUSES: readonly SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'];
+/** Other tools' status words, by what they mean here. Suppressed ones are never sent to. */
+const STATUS_WORDS: Record<string, SubscriberStatus> = {
+  active: 'active',
+  pending: 'pending',
+  unsubscribed: 'unsubscribed',
+  bounced: 'bounced',
+  complained: 'complained',
+  // listmonk
+  enabled: 'active',
+  disabled: 'unsubscribed',
+  blocklisted: 'unsubscribed',
+  // Mailchimp
+  subscribed: 'active',
+  cleaned: 'bounced',
+};
+export const SUPPRESSED: readonly SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained'];
+const CONSENT_SOURCES: readonly ConsentSource[] = ['form', 'api', 'import'];
 
-export interface SubscriberRow {
-  line: number;
-  email: string;
-  cadence: Cadence;
-  keywords: string[];
-  /** From a `status` column (an export); only `active` rows are imported. */
-  status: SubscriberStatus;
+export interface CsvHeader {
+  /** The column each field position feeds, or undefined for a column this import ignores. */
+  columns: (Column | undefined)[];
+  ignored: string[];
 }
 
-export interface ParsedSubscriberCsv {
-  rows: SubscriberRow[];
-  /** `line N: message`, in line order; when not empty, nothing may be imported. */
-  problems: string[];
+/** Maps a header row to columns; a problem when there is no email column or one repeats. */
+export function readHeader(names: string[]): CsvHeader | { problem: string } {
+  const columns = names.map((name) => {
+    const normal = name
+      .trim()
+      .toLowerCase()
+      .replace(/[_\s]+/g, ' ');
+    const column = ALIASES[normal] ?? normal.replace(/ /g, '_');
+    return (EXPORT_COLUMNS as readonly string[]).includes(column) ? (column as Column) : undefined;
+  });
+  if (!columns.includes('email')) {
+    return {
+      problem: `the header row must name an email column (found ${names.map((name) => quoted(name)).join(', ')})`,
+    };
+  }
+  const repeated = columns.find((column, index) => column && columns.indexOf(column) !== index);
+  if (repeated) return { problem: `column ${quoted(repeated)} appears more than once` };
+  return { columns, ignored: names.filter((_, index) => columns[index] === undefined) };
 }
 
-interface CsvRecord {
-  record: string[];
-  info: { lines: number };
+/** One record's subscriber, or why it cannot be imported. */
+export function readRecord(
+  header: CsvHeader,
+  record: string[],
+  now: Date,
+): { subscriber: NewSubscriber } | { problems: string[] } {
+  // Fewer fields is fine (spreadsheets drop trailing empty ones); more is a misplaced comma.
+  if (record.length > header.columns.length) {
+    return { problems: [`expected at most ${header.columns.length} fields, found ${record.length}`] };
+  }
+  const fields: Partial<Record<Column, string>> = {};
+  header.columns.forEach((column, index) => {
+    const value = unescapeFormula(record[index] ?? '').trim();
+    if (column && value) fields[column] = value;
+  });
+
+  const problems: string[] = [];
+  const check = <T>(
+    result: { success: true; data: T } | { success: false; error: { issues: { message: string }[] } },
+    raw?: string,
+  ) => {
+    if (result.success) return result.data;
+    problems.push(`${result.error.issues[0]?.message ?? 'invalid'}${raw ? ` (${quoted(raw, 60)})` : ''}`);
+    return undefined;
+  };
+  const email = fields.email ? check(emailSchema.safeParse(fields.email), fields.email) : undefined;
+  if (!fields.email) problems.push('email is missing');
+  const cadence = check(cadenceSchema.safeParse(fields.cadence?.toLowerCase() ?? 'daily'), fields.cadence);
+  const keywords = check(keywordsSchema.safeParse(splitKeywords(fields.keywords ?? '')));
+  const size = fields.size ? check(sizeSchema.safeParse(fields.size), fields.size) : undefined;
+  const status = STATUS_WORDS[fields.status?.toLowerCase() ?? 'active'];
+  if (!status)
+    problems.push(
+      `status ${quoted(fields.status ?? '', 30)} is not one of ${Object.keys(STATUS_WORDS).join(', ')}`,
+    );
+  const source = (fields.consent_source?.toLowerCase() ?? 'import') as ConsentSource;
+  if (!CONSENT_SOURCES.includes(source))
+    problems.push(`consent_source must be one of ${CONSENT_SOURCES.join(', ')}`);
+  const times = Object.fromEntries(
+    (['paused_at', 'consent_at', 'confirmed_at', 'unsubscribed_at'] as const).map((column) => {
+      const value = fields[column];
+      const time = value === undefined ? undefined : parseTime(value);
+      if (time === null) problems.push(`${column} ${quoted(value ?? '', 40)} is not a date and time`);
+      return [column, time ?? undefined];
+    }),
+  ) as Record<'paused_at' | 'consent_at' | 'confirmed_at' | 'unsubscribed_at', Date | undefined>;
+
+  if (problems.length > 0 || !email || !cadence || !keywords || !status) return { problems };
+  const has = (column: Column) => header.columns.includes(column);
+  return {
+    subscriber: {
+      email,
+      status,
+      cadence,
+      keywords,
+      papers_per_email: size ?? null,
+      paused_at: times.paused_at ?? null,
+      consent_source: source,
+      consent_at: times.consent_at ?? now,
+      consent_ip: fields.consent_ip ?? null,
+      consent_user_agent: fields.consent_user_agent ?? null,
+      // Without the column (another tool's list), an active row was confirmed there and a
+      // suppressed one stopped; with it (an export), an empty field stays empty.
+      confirmed_at: times.confirmed_at ?? (!has('confirmed_at') && status === 'active' ? now : null),
+      unsubscribed_at:
+        times.unsubscribed_at ?? (!has('unsubscribed_at') && SUPPRESSED.includes(status) ? now : null),
+    },
+  };
 }
 
 /**
- * Reads a subscriber CSV: a header row naming `email` and optionally `cadence` and `keywords` (any
- * order, any case), then one row per address. Every row is checked, and every problem reported.
+ * ISO 8601, or `YYYY-MM-DD HH:MM:SS` as Mailchimp writes it, in UTC when no zone is given.
+ * Null when it is neither.
  */
-export function parseSubscriberCsv(text: string, file: string): ParsedSubscriberCsv {
-  let records: CsvRecord[];
-  try {
-    // With `info`, csv-parse returns `{ record, info }` objects rather than the arrays it is typed as.
-    records = parse(text, {
-      bom: true,
-      info: true,
-      trim: true,
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-      relax_column_count: true,
-    }) as unknown as CsvRecord[];
-  } catch (error) {
-    if (error instanceof CsvError) throw new CliError(`${file} is not valid CSV: ${error.message}`);
-    throw error;
-  }
-
-  const [header, ...body] = records;
-  if (!header) throw new CliError(`${file} is empty: expected a header row email[,cadence,keywords]`);
-  const columns = header.record.map((name) => name.toLowerCase());
-  const headerProblems = checkHeader(columns);
-  if (headerProblems.length > 0) {
-    return { rows: [], problems: headerProblems.map((problem) => `line ${header.info.lines}: ${problem}`) };
-  }
-
-  const rows: SubscriberRow[] = [];
-  const problems: string[] = [];
-  const firstLineOf = new Map<string, number>();
-  for (const { record, info } of body) {
-    const line = info.lines;
-    // Fewer fields is fine (spreadsheets drop trailing empty ones); more is a misplaced comma.
-    if (record.length > columns.length) {
-      problems.push(`line ${line}: expected at most ${columns.length} fields, found ${record.length}`);
-      continue;
-    }
-    const fields = Object.fromEntries(columns.map((column, index) => [column, record[index] ?? '']));
-    const row = parseRow(fields);
-    if ('problems' in row) {
-      problems.push(...row.problems.map((problem) => `line ${line}: ${problem}`));
-      continue;
-    }
-    const key = row.email.toLowerCase();
-    const firstLine = firstLineOf.get(key);
-    if (firstLine !== undefined) {
-      problems.push(`line ${line}: ${row.email} is a duplicate of line ${firstLine}`);
-      continue;
-    }
-    firstLineOf.set(key, line);
-    rows.push({ line, ...row });
-  }
-  return { rows, problems };
+function parseTime(value: string): Date | null {
+  const iso = value.replace(' ', 'T');
+  const zoned = /(Z|[+-]\d\d(:?\d\d)?)$/i.test(iso) || !iso.includes('T') ? iso : `${iso}Z`;
+  const time = new Date(zoned);
+  return Number.isNaN(time.getTime()) ? null : time;
 }
 
-function checkHeader(columns: string[]): string[] {
-  const problems: string[] = [];
-  if (!columns.includes('email')) {
-    problems.push(
-      `the header row must name an email column (found ${columns.map((name) => quoted(name)).join(', ')})`,
-    );
-  }
-  const unknown = columns.filter((name) => !IMPORT_COLUMNS.includes(name));
-  if (unknown.length > 0) {
-    problems.push(
-      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => quoted(name)).join(', ')} (expected email, cadence, keywords)`,
-    );
-  }
-  const repeated = columns.filter((name, index) => columns.indexOf(name) !== index);
-  if (repeated.length > 0) problems.push(`column ${quoted(repeated[0] as string)} appears more than once`);
-  return problems;
-}
-
-function parseRow(fields: Record<string, string>): Omit<SubscriberRow, 'line'> | { problems: string[] } {
-  const problems: string[] = [];
-  const rawEmail = fields.email ?? '';
-  const email = emailSchema.safeParse(rawEmail);
-  if (!email.success) {
-    problems.push(rawEmail ? `${firstMessage(email.error)} (${quoted(rawEmail, 60)})` : 'email is missing');
-  }
-  const cadence = cadenceSchema.safeParse(fields.cadence?.toLowerCase() || 'daily');
-  if (!cadence.success) problems.push(`${firstMessage(cadence.error)} (${quoted(fields.cadence ?? '', 30)})`);
-  const keywords = keywordsSchema.safeParse(splitKeywords(fields.keywords ?? ''));
-  if (!keywords.success) problems.push(firstMessage(keywords.error));
-  const status = (fields.status?.toLowerCase() || 'active') as SubscriberStatus;
-  if (!STATUSES.includes(status)) {
-    problems.push(`status must be one of ${STATUSES.join(', ')} (${quoted(fields.status ?? '', 30)})`);
-  }
-
-  if (!email.success || !cadence.success || !keywords.success || problems.length > 0) return { problems };
-  return { email: email.data, cadence: cadence.data, keywords: keywords.data, status };
+/** Undoes the export's spreadsheet-formula guard: a `'` before `=`, `+`, `-`, `@`, tab or CR. */
+function unescapeFormula(value: string): string {
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
 }
 
 /**
@@ -149,16 +178,19 @@ export function joinKeywords(keywords: string[]): string {
 }
 
 export function exportRow(subscriber: Subscriber): string[] {
+  const time = (value: Date | null) => value?.toISOString() ?? '';
   return [
     subscriber.email,
+    subscriber.status,
     subscriber.cadence,
     joinKeywords(subscriber.keywords),
-    subscriber.status,
-    subscriber.confirmed_at?.toISOString() ?? '',
-    subscriber.unsubscribed_at?.toISOString() ?? '',
+    subscriber.papers_per_email?.toString() ?? '',
+    time(subscriber.paused_at),
+    subscriber.consent_source,
+    time(subscriber.consent_at),
+    subscriber.consent_ip ?? '',
+    subscriber.consent_user_agent ?? '',
+    time(subscriber.confirmed_at),
+    time(subscriber.unsubscribed_at),
   ];
-}
-
-function firstMessage(error: { issues: { message: string }[] }): string {
-  return error.issues[0]?.message ?? 'invalid';
 }

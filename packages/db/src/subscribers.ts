@@ -109,3 +109,27 @@ export async function deleteSubscriberByEmail(db: Db, email: string): Promise<bo
     .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+/**
+ * Gives known pending or active subscribers a suppressed status (unsubscribed, bounced,
+ * complained) from an imported suppression list; an address already suppressed keeps its own
+ * status and time. Returns how many changed.
+ */
+export async function suppressSubscribers(
+  db: Db,
+  emails: string[],
+  status: Extract<SubscriberStatus, 'unsubscribed' | 'bounced' | 'complained'>,
+): Promise<number> {
+  if (emails.length === 0) return 0;
+  const result = await db
+    .updateTable('subscribers')
+    .set({ status, unsubscribed_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where(
+      sql<string>`lower(email)`,
+      'in',
+      emails.map((email) => email.toLowerCase()),
+    )
+    .where('status', 'in', ['pending', 'active'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -14,6 +14,7 @@ export {
   type Signup,
   type SignupInput,
   signupSchema,
+  sizeSchema,
 } from './schemas.ts';
 export {
   type Consent,
