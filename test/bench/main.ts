@@ -1,34 +1,25 @@
 /**
- * `pnpm bench [--recipients N] [--quick] [--profile <prefix>]`: how close the digest pipeline gets
- * to the raw speed of the SMTP pipe, measured side by side in one run. Prints a table, then one
- * JSON line (the last line of stdout); progress goes to stderr. Everything it creates (database,
- * Redis keys, the sink process) is removed at the end, on error and on Ctrl-C.
+ * `pnpm bench [--recipients N] [--quick] [--profile <dir>]`: the digest pipeline against the raw
+ * speed of the SMTP pipe, the worker's memory, and signup under load, in one run. The worker, the
+ * API and the SMTP sink run as child processes, started the production way (`node <entry>.ts`).
+ * Prints a table, then one JSON object as the last line of stdout; progress goes to stderr.
+ * Everything it creates (databases, Redis keys, processes) is removed at the end and on Ctrl-C.
  */
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { findIssue, selectTrendingPapers } from '@digest/db';
-import { type IssueKey, issuePeriod, renderIssue, toIssuePaper } from '@digest/digest';
-import { compileMessage, personalise } from '@digest/email';
-import { openResources } from '@digest/runtime';
-import { subscriberLinks } from '@digest/subscribers';
-import { testQueuePrefix } from '../support/redis.ts';
-import { measureMicro } from './micro.ts';
-import { POOL_SIZE, runPipeline, smtpPipe } from './phases.ts';
-import { CallCounter, countPgQueries, countRedisCommands, memoryAfterGc } from './probes.ts';
-import { formatReport, summarise } from './report.ts';
-import { benchConfig, createBenchDatabase, seed } from './setup.ts';
+import { endToEnd, naive, POOL_SIZE, rawPipe } from './send.ts';
+import { signupLoad } from './signup.ts';
 import { startSmtpSink } from './smtp-sink.ts';
-
-const ISSUE: IssueKey = { cadence: 'daily', date: '2026-05-22' };
-const RUN_DEADLINE_MS = 150_000;
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 interface Options {
   recipients: number;
-  microIterations: number;
-  /** Writes CPU profiles of this process, one per phase, to <profile>-<phase>.cpuprofile. */
-  profile?: string;
+  naiveSample: number;
+  loadSeconds: number;
+  /** Signup latency is reported at this fixed rate (req/s). */
+  loadRate: number;
+  /** Writes the worker's CPU profile of the 4N run (node --cpu-prof) into this directory. */
+  profile?: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -40,14 +31,19 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'string' },
     },
   });
-  const recipients = values.recipients ? Number(values.recipients) : values.quick ? 300 : 2000;
-  if (!Number.isInteger(recipients) || recipients < 1 || recipients > 100_000) {
-    throw new Error(`--recipients must be a whole number from 1 to 100000, got "${values.recipients}"`);
+  const recipients = values.recipients ? Number(values.recipients) : values.quick ? 500 : 5000;
+  if (!Number.isInteger(recipients) || recipients < 1 || recipients > 250_000) {
+    throw new Error(`--recipients must be a whole number from 1 to 250000, got "${values.recipients}"`);
   }
-  return { recipients, microIterations: values.quick ? 5_000 : 20_000, profile: values.profile };
+  return {
+    recipients,
+    naiveSample: values.quick ? 20 : 200,
+    loadSeconds: values.quick ? 3 : 10,
+    loadRate: 1000,
+    profile: values.profile,
+  };
 }
 
-/** Cleanup steps, run once, last registered first. */
 const cleanups: (() => Promise<unknown>)[] = [];
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
@@ -65,114 +61,87 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const { recipients } = options;
-  const profileFile = (phase: string) => options.profile && `${options.profile}-${phase}.cpuprofile`;
-  const runStarted = performance.now();
-  setTimeout(() => {
-    progress(`still running after ${RUN_DEADLINE_MS / 1000} s: giving up`);
-    void cleanUp().finally(() => process.exit(1));
-  }, RUN_DEADLINE_MS).unref();
-
-  const counters = { pg: new CallCounter(), redis: new CallCounter() };
-  countPgQueries(counters.pg);
-  countRedisCommands(counters.redis);
-
-  progress(`${recipients} recipients: creating the database, Redis prefix and SMTP sink`);
-  const database = await createBenchDatabase();
-  cleanups.push(database.drop);
-  const queue = testQueuePrefix();
-  cleanups.push(queue.cleanup);
+  const n = options.recipients;
   const sink = await startSmtpSink();
   cleanups.push(sink.close);
-  await seed(database.db, recipients);
+  const timeoutMs = Math.max(60_000, n * 4 * 10);
 
-  const config = benchConfig({ databaseUrl: database.url, smtpUrl: sink.url, queuePrefix: queue.prefix });
-  const resources = openResources(config, 'bench');
-  cleanups.push(resources.close);
-  const ctx = { ...resources.digest, db: resources.db };
-  const memoryAtStart = memoryAfterGc();
+  progress(`end to end: ${n} recipients through a worker process`);
+  const e2e = await endToEnd({ sink, recipients: n, nodeArgs: [], timeoutMs });
+  progress(`raw pipe: ${n} × one prebuilt message, pool of ${POOL_SIZE}`);
+  const raw = await rawPipe(sink, e2e.issue, n);
+  progress(`naive: MJML render + Nodemailer compose per recipient, ${options.naiveSample} recipients`);
+  const naiveRun = await naive(sink, e2e.issue, options.naiveSample);
 
-  // The issue's message as the worker will send it: same papers, render, compile and personalise.
-  const papers = await selectTrendingPapers(resources.db, {
-    ...issuePeriod(ISSUE),
-    timeZone: config.DIGEST_TZ,
-    limit: config.DIGEST_SIZE,
-  });
-  const rendered = await renderIssue(ctx, ISSUE, papers.map(toIssuePaper));
-  const source = {
-    from: config.MAIL_FROM,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    slotNonce: rendered.slotNonce,
-    listUnsubscribe: {},
-  };
-  const compiled = compileMessage(source);
-  const personalised = (index: number) =>
-    personalise(compiled, {
-      to: `reader-${index}@bench.example.org`,
-      ...subscriberLinks(config.PUBLIC_BASE_URL, resources.tokens, index + 1),
-    }).raw;
-  const prebuilt = personalised(0);
-  const messageKb = Buffer.byteLength(prebuilt) / 1024;
-  const from = compiled.envelopeFrom;
+  progress(
+    `end to end: ${4 * n} recipients${options.profile ? `, CPU profile into ${options.profile}` : ''}`,
+  );
+  const profileArgs = options.profile ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : [];
+  const e2e4 = await endToEnd({ sink, recipients: 4 * n, nodeArgs: profileArgs, timeoutMs });
+  progress(`raw pipe: ${4 * n}`);
+  const raw4 = await rawPipe(sink, e2e.issue, 4 * n);
 
-  progress(`raw SMTP pipe (1/2): ${recipients} × ${messageKb.toFixed(1)} KB, one prebuilt message`);
-  // The first phase also warms up the JIT of this process and of the sink.
-  const rawBefore = await smtpPipe(sink, from, () => prebuilt, recipients, {
-    warmUp: 1000,
-    profile: profileFile('raw'),
-  });
-  progress('personalised SMTP pipe: a fresh personalised message per recipient');
-  const personalisedPipe = await smtpPipe(sink, from, personalised, recipients, {
-    warmUp: 200,
-    profile: profileFile('personalised'),
-  });
-
-  progress(`pipeline: build-digest ${ISSUE.date} → ${recipients} deliveries through the worker`);
-  const pipeline = await runPipeline({
-    resources,
-    sink,
-    pollDb: database.db,
-    key: ISSUE,
-    recipients,
-    pgCounter: counters.pg,
-    redisCounter: counters.redis,
-    timeoutMs: Math.max(30_000, recipients * 20),
-    profile: profileFile('pipeline'),
-    onCleanup: (step) => cleanups.push(step),
-  });
-  const errors = [...pipeline.errors];
-  const issue = await findIssue(database.db, ISSUE.cadence, ISSUE.date);
-  if (issue?.status !== 'sent') errors.push(`issue status ${issue?.status} after the run`);
-
-  progress('raw SMTP pipe (2/2)');
-  const rawAfter = await smtpPipe(sink, from, () => prebuilt, recipients, { warmUp: 200 });
-
-  progress(`micro: personalise ×${options.microIterations}, MJML render`);
-  const micro = await measureMicro(ctx, resources.tokens, source, options.microIterations);
-
+  progress(`signup: autocannon against the API and a bare Hono endpoint, ${options.loadSeconds} s each`);
+  const signup = await signupLoad(sink, options.loadSeconds, options.loadRate);
   await cleanUp();
-  const measured = {
-    recipients,
-    issueDate: ISSUE.date,
-    messageKb,
-    poolSize: POOL_SIZE,
-    rawBefore,
-    personalised: personalisedPipe,
-    pipeline,
-    rawAfter,
-    micro,
-    memoryAtStart,
-    errors,
+
+  const figures = {
+    recipients: n,
+    e2e_msgs_per_s: round(e2e.msgsPerS),
+    raw_msgs_per_s: round(raw.msgsPerS),
+    e2e_vs_raw: round(e2e.msgsPerS / raw.msgsPerS, 2),
+    naive_msgs_per_s: round(naiveRun.msgsPerS, 1),
+    e2e_vs_naive: round(e2e.msgsPerS / naiveRun.msgsPerS, 1),
+    worker_rss_mb: round(e2e.peakRssMb),
+    worker_rss_mb_4x: round(e2e4.peakRssMb),
+    rss_growth: round(e2e4.peakRssMb / e2e.peakRssMb, 2),
+    subscribe_rps: round(signup.subscribe.rps),
+    subscribe_p99_ms: round(signup.subscribeAtRate.p99Ms, 1),
+    subscribe_vs_bare: round(signup.subscribe.rps / signup.bare.rps, 2),
   };
-  const figures = summarise(measured, (performance.now() - runStarted) / 1000);
-  process.stdout.write(formatReport(figures, measured, counters));
+  const rows: [string, string, string][] = [
+    ['end to end', `${figures.e2e_msgs_per_s} msg/s`, `${n} recipients, trigger → last message accepted`],
+    [
+      'raw pipe',
+      `${figures.raw_msgs_per_s} msg/s`,
+      `${raw.messageKb.toFixed(1)} KB message, pool of ${POOL_SIZE}`,
+    ],
+    ['end to end / raw', String(figures.e2e_vs_raw), 'target ≥ 0.75 at 4N'],
+    [`end to end ×4`, `${round(e2e4.msgsPerS)} msg/s`, `${4 * n} recipients`],
+    ['raw pipe ×4', `${round(raw4.msgsPerS)} msg/s`, ''],
+    ['end to end / raw ×4', String(round(e2e4.msgsPerS / raw4.msgsPerS, 2)), 'target ≥ 0.75'],
+    ['naive', `${figures.naive_msgs_per_s} msg/s`, `${options.naiveSample} recipients, MJML + compose each`],
+    ['end to end / naive', String(figures.e2e_vs_naive), 'target ≥ 10'],
+    ['worker RSS idle', `${round(e2e.idleRssMb)} MB`, 'after start-up'],
+    ['worker RSS peak', `${figures.worker_rss_mb} MB`, `VmHWM at ${n}`],
+    ['worker RSS peak ×4', `${figures.worker_rss_mb_4x} MB`, `VmHWM at ${4 * n}; target ≤ 200`],
+    ['RSS growth', String(figures.rss_growth), 'target ≤ 1.3'],
+    [
+      'signup, 50 connections',
+      `${figures.subscribe_rps} req/s`,
+      `p50 ${signup.subscribe.p50Ms} ms, p99 ${signup.subscribe.p99Ms} ms, ${signup.subscribe.errors} errors`,
+    ],
+    [
+      `signup at ${options.loadRate} req/s`,
+      `p99 ${figures.subscribe_p99_ms} ms`,
+      `${round(signup.subscribeAtRate.rps)} req/s served, p50 ${signup.subscribeAtRate.p50Ms} ms; target p99 ≤ 50`,
+    ],
+    ['bare Hono endpoint', `${round(signup.bare.rps)} req/s`, `p99 ${signup.bare.p99Ms} ms`],
+    ['signup / bare', String(figures.subscribe_vs_bare), ''],
+  ];
+  const width = (column: 0 | 1) => Math.max(...rows.map((row) => row[column].length));
+  const lines = rows.map(([label, value, note]) =>
+    `${label.padEnd(width(0))}  ${value.padStart(width(1))}  ${note}`.trimEnd(),
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
-  if (errors.length > 0) {
-    for (const error of errors) progress(`ERROR: ${error}`);
+  const errors = signup.subscribe.errors + signup.subscribeAtRate.errors + signup.bare.errors;
+  if (errors > 0) {
+    progress(`ERROR: ${errors} failed load-test requests`);
     process.exitCode = 1;
   }
 }

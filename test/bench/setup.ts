@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { type Config, loadConfig } from '@digest/config';
 import { createDb, type Db, insertSubscribersIfNew, migrateToLatest, type NewSubscriber } from '@digest/db';
 import { importPapers } from '@digest/digest';
 import { databaseUrl, TEST_REDIS_URL } from '../support/env.ts';
@@ -8,13 +7,16 @@ import { adminQuery } from '../support/postgres.ts';
 
 export interface BenchDatabase {
   url: string;
-  /** The benchmark's own connections (seeding, polling, checks), apart from the services' pool. */
+  /** The benchmark's own connections (seeding, checks), apart from the services' pools. */
   db: Db;
   drop(): Promise<void>;
 }
 
-/** A database of the benchmark's own on the test Postgres, migrated; `drop` removes it. */
-export async function createBenchDatabase(): Promise<BenchDatabase> {
+/**
+ * A migrated database of the benchmark's own on the test Postgres with `recipients` active daily
+ * subscribers and the Hugging Face sample (5 papers a day on 2026-05-22..24); `drop` removes it.
+ */
+export async function createBenchDatabase(recipients: number): Promise<BenchDatabase> {
   const name = `digest_bench_${randomBytes(5).toString('hex')}`;
   await adminQuery(`create database ${name}`);
   const url = databaseUrl(name);
@@ -28,6 +30,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   };
   try {
     await migrateToLatest(db);
+    await seed(db, recipients);
   } catch (error) {
     await drop();
     throw error;
@@ -35,11 +38,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   return { url, db, drop };
 }
 
-/**
- * `recipients` active daily subscribers, the Hugging Face sample (5 papers a day on
- * 2026-05-22..24) and the flat sample (2024 dates, used for the 10-paper render).
- */
-export async function seed(db: Db, recipients: number): Promise<void> {
+async function seed(db: Db, recipients: number): Promise<void> {
   const CHUNK = 1000;
   for (let start = 0; start < recipients; start += CHUNK) {
     const rows: NewSubscriber[] = [];
@@ -48,29 +47,34 @@ export async function seed(db: Db, recipients: number): Promise<void> {
     }
     await insertSubscribersIfNew(db, rows);
   }
-  for (const name of ['hf-daily-papers-sample.json', 'daily-papers.json'] as const) {
-    await importPapers(db, fixture(name), { timeZone: 'UTC' });
-  }
+  await importPapers(db, fixture('hf-daily-papers-sample.json'), { timeZone: 'UTC' });
 }
 
-/** The services' configuration for this run: quiet, its own database, queue prefix and sink. */
-export function benchConfig(options: { databaseUrl: string; smtpUrl: string; queuePrefix: string }): Config {
-  return loadConfig(
-    {
-      NODE_ENV: 'test',
-      DATABASE_URL: options.databaseUrl,
-      REDIS_URL: TEST_REDIS_URL,
-      SMTP_URL: options.smtpUrl,
-      SMTP_POOL_SIZE: '5',
-      QUEUE_PREFIX: options.queuePrefix,
-      PUBLIC_BASE_URL: 'https://digest.bench.example.org',
-      MAIL_FROM: 'Daily Papers <digest@bench.example.org>',
-      TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret',
-      ADMIN_TOKEN: 'bench-admin-token',
-      // Far from any run: the daily scheduler that startWorkers registers never fires meanwhile.
-      DIGEST_CRON: '0 0 1 1 *',
-      LOG_LEVEL: 'silent',
-    },
-    (message) => process.stderr.write(`config: ${message}\n`),
-  );
+export const PUBLIC_BASE_URL = 'https://digest.bench.example.org';
+export const MAIL_FROM = 'Daily Papers <digest@bench.example.org>';
+
+/** The services' environment for one run: production mode, its own database, queue prefix and sink. */
+export function serviceEnv(options: {
+  databaseUrl: string;
+  smtpUrl: string;
+  queuePrefix: string;
+  poolSize: number;
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    SMTP_URL: options.smtpUrl,
+    SMTP_POOL_SIZE: String(options.poolSize),
+    QUEUE_PREFIX: options.queuePrefix,
+    PUBLIC_BASE_URL,
+    MAIL_FROM,
+    TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret',
+    ADMIN_TOKEN: 'bench-admin-token-bench-admin-token',
+    // Far from any run: the daily scheduler that the worker registers never fires meanwhile.
+    DIGEST_CRON: '0 0 1 1 *',
+    // The load test signs up thousands of addresses from one client.
+    SIGNUP_RATE_LIMIT: '100000000',
+    LOG_LEVEL: 'warn',
+  };
 }

@@ -1,0 +1,189 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { countDeliveriesByStatus, findIssue, type Issue } from '@digest/db';
+import { createSmtpTransport, renderDigestEmail, slotMarkers } from '@digest/email';
+import { createRedis, Queues } from '@digest/queue';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { testQueuePrefix } from '../support/redis.ts';
+import { startService } from './services.ts';
+import { createBenchDatabase, MAIL_FROM, PUBLIC_BASE_URL, serviceEnv } from './setup.ts';
+import type { SmtpSink } from './smtp-sink.ts';
+
+/** The worker's default pool (SMTP_POOL_SIZE), used by every phase that talks to the sink. */
+export const POOL_SIZE = 5;
+/** Sends in flight in the raw and naive phases: enough that the pool never waits for work. */
+const IN_FLIGHT = 200;
+export const ISSUE_DATE = '2026-05-22';
+const ENVELOPE_FROM = 'digest@bench.example.org';
+
+export interface EndToEnd {
+  recipients: number;
+  ms: number;
+  msgsPerS: number;
+  /** Of the worker process alone: after start-up, and its peak (VmHWM) over the run. */
+  idleRssMb: number;
+  peakRssMb: number;
+  issue: Issue;
+}
+
+/**
+ * One issue to `recipients` through a worker process of its own (its own database and queue
+ * prefix), timed from enqueueing build-digest until the sink has accepted the last message.
+ */
+export async function endToEnd(options: {
+  sink: SmtpSink;
+  recipients: number;
+  /** Extra node flags for the worker, e.g. `--cpu-prof`. */
+  nodeArgs: string[];
+  timeoutMs: number;
+}): Promise<EndToEnd> {
+  const { sink, recipients } = options;
+  const database = await createBenchDatabase(recipients);
+  const queue = testQueuePrefix();
+  const env = serviceEnv({
+    databaseUrl: database.url,
+    smtpUrl: sink.url,
+    queuePrefix: queue.prefix,
+    poolSize: POOL_SIZE,
+  });
+  const redis = createRedis(env.REDIS_URL as string);
+  const queues = new Queues(redis, queue.prefix, (error) =>
+    process.stderr.write(`bench: queue connection error: ${error.message}\n`),
+  );
+  const worker = await startService(
+    ['apps/worker/src/main.ts'],
+    { ...env, LOG_LEVEL: 'info' },
+    /"msg":"workers started"/,
+    options.nodeArgs,
+  );
+  try {
+    const idleRssMb = worker.rssMb().now;
+    const base = (await sink.stats()).messages;
+    const started = performance.now();
+    await queues.enqueue('build-digest', { cadence: 'daily', date: ISSUE_DATE });
+    await sink.waitFor(base + recipients, options.timeoutMs);
+    const ms = performance.now() - started;
+    const issue = await settled(database.db, recipients);
+    return {
+      recipients,
+      ms,
+      msgsPerS: (recipients * 1000) / ms,
+      idleRssMb,
+      peakRssMb: worker.rssMb().peak,
+      issue,
+    };
+  } finally {
+    await worker.stop();
+    await queues.close();
+    redis.disconnect();
+    await queue.cleanup();
+    await database.drop();
+  }
+}
+
+/** The issue once the worker has recorded every delivery as sent; throws on anything else. */
+async function settled(db: Parameters<typeof findIssue>[0], recipients: number): Promise<Issue> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const issue = await findIssue(db, 'daily', ISSUE_DATE);
+    if (issue?.status === 'sent') {
+      const counts = await countDeliveriesByStatus(db, issue.id);
+      if (counts.sent !== recipients) throw new Error(`issue sent with ${JSON.stringify(counts)}`);
+      return issue;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`issue ${ISSUE_DATE} still ${issue?.status} 30 s after the last message`);
+    await sleep(50);
+  }
+}
+
+/** The rendered issue as one ordinary Nodemailer message for `index`: full compose, nothing reused. */
+async function naiveMessage(issue: Issue, index: number): Promise<string> {
+  const mail = await renderDigestEmail({
+    cadence: 'daily',
+    issueDate: ISSUE_DATE,
+    papers: issue.papers,
+    archiveUrl: `${PUBLIC_BASE_URL}/archive/${ISSUE_DATE}`,
+    siteUrl: `${PUBLIC_BASE_URL}/`,
+  });
+  const unsubscribe = `${PUBLIC_BASE_URL}/unsubscribe/reader-${index}`;
+  const links = {
+    unsubscribeUrl: unsubscribe,
+    preferencesUrl: `${PUBLIC_BASE_URL}/preferences/reader-${index}`,
+  };
+  const fill = (body: string) => {
+    if (!mail.slotNonce) return body;
+    const markers = slotMarkers(mail.slotNonce);
+    return body
+      .replaceAll(markers.unsubscribeUrl, links.unsubscribeUrl)
+      .replaceAll(markers.preferencesUrl, links.preferencesUrl);
+  };
+  const composer = new MailComposer({
+    from: MAIL_FROM,
+    to: `reader-${index}@bench.example.org`,
+    subject: mail.subject,
+    html: fill(mail.html),
+    text: fill(mail.text),
+    list: { unsubscribe: { url: unsubscribe, comment: 'Unsubscribe' } },
+    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  });
+  const built = await composer.compile().build();
+  return built.toString();
+}
+
+export interface PipeResult {
+  messages: number;
+  ms: number;
+  msgsPerS: number;
+  messageKb: number;
+}
+
+/**
+ * `count` messages through the project's pooled transport (`raw` + envelope) to the sink,
+ * `IN_FLIGHT` at a time, timed until the sink has them all. `message(index)` makes each one.
+ */
+async function pipe(
+  sink: SmtpSink,
+  count: number,
+  message: (index: number) => string | Promise<string>,
+): Promise<PipeResult> {
+  const transport = createSmtpTransport({ url: sink.url, poolSize: POOL_SIZE });
+  let bytes = 0;
+  const sendMany = async (total: number) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < total) {
+        const index = next++;
+        const raw = await message(index);
+        bytes += raw.length;
+        await transport.send({ from: ENVELOPE_FROM, to: `reader-${index}@bench.example.org`, raw });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, lane));
+  };
+  try {
+    await transport.verify();
+    const base = (await sink.stats()).messages;
+    bytes = 0;
+    const started = performance.now();
+    await sendMany(count);
+    await sink.waitFor(base + count, 120_000);
+    const ms = performance.now() - started;
+    return { messages: count, ms, msgsPerS: (count * 1000) / ms, messageKb: bytes / count / 1024 };
+  } finally {
+    transport.close();
+  }
+}
+
+/** The raw pipe: one prebuilt message of the issue's size, `count` times. */
+export async function rawPipe(sink: SmtpSink, issue: Issue, count: number): Promise<PipeResult> {
+  const prebuilt = await naiveMessage(issue, 0);
+  await pipe(sink, Math.min(1000, count), () => prebuilt); // warms the JIT of both processes
+  return pipe(sink, count, () => prebuilt);
+}
+
+/** The naive sender: MJML render and a full Nodemailer compose for every recipient. */
+export async function naive(sink: SmtpSink, issue: Issue, sample: number): Promise<PipeResult> {
+  await naiveMessage(issue, 0); // loads MJML
+  return pipe(sink, sample, (index) => naiveMessage(issue, index));
+}
