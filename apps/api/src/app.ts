@@ -10,6 +10,7 @@ import { adminRoutes } from './admin/routes.ts';
 import { archiveRoutes } from './archive/routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import { healthRoutes } from './health/routes.ts';
+import { assetRoutes } from './http/assets.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { minuteRateLimiter } from './http/rate-limit.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps) {
     .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
     .use(`${QUEUE_DASHBOARD_PATH}/*`, requireAdminToken(config.ADMIN_TOKEN, { allowBasic: true }))
+    .route('/', assetRoutes())
     .route('/', healthRoutes(deps.db, deps.redis, metrics.registry))
     .route(
       '/',

@@ -16,7 +16,7 @@ describe('migrate', () => {
       const first = captureIo();
       await migrate({ db, config: { DATABASE_URL: url } }, first.io);
       expect(first.stdout()).toBe(
-        `created database ${name}\napplied 2026-11-25T00-00_initial\napplied 2026-12-01T22-40_issue-slot-nonce\n`,
+        `created database ${name}\napplied 2026-11-25T00-00_initial\napplied 2026-12-01T22-40_issue-slot-nonce\napplied 2026-12-01T23-10_subscriber-timezone\n`,
       );
 
       const again = captureIo();

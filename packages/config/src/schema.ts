@@ -76,6 +76,15 @@ export const configSchema = z.object({
   METRICS_TOKEN: optionalText,
   /** Port of the worker's own HTTP server (`/healthz`, `/metrics`); none when unset. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** The sender's postal address, printed in every mail's footer (CAN-SPAM). */
+  MAIL_POSTAL_ADDRESS: optionalText,
+  /** Thumbnail image URL template for the digest, `{id}` standing for the paper's id; unset: no images. */
+  DIGEST_THUMBNAILS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/\S*\{id\}/, 'must be an http(s) URL template containing {id}')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -37,3 +37,30 @@ export function weekdayOf(date: IsoDate): string {
     .toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })
     .toLowerCase();
 }
+
+/** Zone names only (`Asia/Tokyo`, `UTC`): Intl also accepts offsets like `+05:00`, which are not places. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z_]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
+/** The canonical spelling of an IANA time zone name, or undefined when it is not one. */
+export function canonicalTimeZone(name: string): string | undefined {
+  if (!ZONE_NAME.test(name) || name.length > 64) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An IANA time zone name, returned in its canonical spelling (`asia/tokyo` → `Asia/Tokyo`). */
+export const timeZoneSchema = z
+  .string({ error: 'timezone must be a time zone name such as Europe/Paris' })
+  .trim()
+  .transform((name, context) => {
+    const zone = canonicalTimeZone(name);
+    if (zone) return zone;
+    context.addIssue({
+      code: 'custom',
+      message: `"${name.slice(0, 64)}" is not a time zone name such as Europe/Paris`,
+    });
+    return z.NEVER;
+  });

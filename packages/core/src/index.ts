@@ -1,4 +1,13 @@
-export { addDays, dateInZone, type IsoDate, isIsoDate, isoDateSchema, weekdayOf } from './dates.ts';
+export {
+  addDays,
+  canonicalTimeZone,
+  dateInZone,
+  type IsoDate,
+  isIsoDate,
+  isoDateSchema,
+  timeZoneSchema,
+  weekdayOf,
+} from './dates.ts';
 export { AppError, ERROR_STATUS, type ErrorCode, type ErrorIssue } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { type Cadence, type IssuePaper, MAX_PAPERS_PER_EMAIL } from './papers.ts';

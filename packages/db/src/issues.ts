@@ -90,6 +90,18 @@ export async function reopenIssue(db: Db, issueId: number): Promise<void> {
     .execute();
 }
 
+/** How many issues of `cadence` went out before `issueDate`: the issue number is one more. */
+export async function countIssuesBefore(db: Db, cadence: Cadence, issueDate: string): Promise<number> {
+  const { count } = await db
+    .selectFrom('issues')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('cadence', '=', cadence)
+    .where('issue_date', '<', issueDate)
+    .where('status', '!=', 'skipped')
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
 export type IssueSummary = Pick<Issue, 'id' | 'cadence' | 'issue_date' | 'subject' | 'status' | 'created_at'>;
 
 /** Issues that went out, newest first: what the public archive lists. */
@@ -102,6 +114,18 @@ export async function listPublishedIssues(db: Db, limit: number): Promise<IssueS
     .orderBy('cadence', 'asc')
     .limit(limit)
     .execute();
+}
+
+/** The newest issue of `cadence` that went out. */
+export async function latestIssue(db: Db, cadence: Cadence): Promise<Issue | undefined> {
+  return db
+    .selectFrom('issues')
+    .selectAll()
+    .where('cadence', '=', cadence)
+    .where('status', 'in', ['sending', 'sent'])
+    .orderBy('issue_date', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** Issues still being sent: what a recovery pass looks at. */

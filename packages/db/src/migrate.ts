@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import * as initial from './migrations/2026-11-25T00-00_initial.ts';
 import * as issueSlotNonce from './migrations/2026-12-01T22-40_issue-slot-nonce.ts';
+import * as subscriberTimezone from './migrations/2026-12-01T23-10_subscriber-timezone.ts';
 
 /** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T00-00_initial': initial,
   '2026-12-01T22-40_issue-slot-nonce': issueSlotNonce,
+  '2026-12-01T23-10_subscriber-timezone': subscriberTimezone,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

@@ -42,6 +42,8 @@ export interface SubscribersTable {
   keywords: Generated<string[]>;
   papers_per_email: number | null;
   paused_at: Timestamp | null;
+  /** IANA time zone name given by the reader; null means DIGEST_TZ. */
+  timezone: string | null;
   consent_at: ColumnType<Date, Date | string | undefined, Date | string>;
   consent_ip: string | null;
   consent_user_agent: string | null;

@@ -1,5 +1,6 @@
 import {
   completeIssueIfDone,
+  countIssuesBefore,
   findIssue,
   type Issue,
   type IssuePaper,
@@ -110,6 +111,9 @@ export async function renderIssue(
     keywords,
     archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
+    issueNumber: (await countIssuesBefore(ctx.db, key.cadence, key.date)) + 1,
+    postalAddress: ctx.settings.postalAddress,
+    thumbnails: ctx.settings.thumbnails,
   });
   return { ...mail, papers };
 }

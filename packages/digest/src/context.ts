@@ -13,6 +13,10 @@ export interface DigestSettings {
   publicBaseUrl: string;
   mailFrom: string;
   unsubscribeMailto?: string;
+  /** MAIL_POSTAL_ADDRESS, for the footer. */
+  postalAddress?: string;
+  /** DIGEST_THUMBNAILS, the image URL template. */
+  thumbnails?: string;
 }
 
 /** What the digest services need; built once per process by the app that runs them. */

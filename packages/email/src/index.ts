@@ -1,3 +1,4 @@
+export { contrastRatio, FONT_STACK, PALETTE, type Palette, RADIUS } from './design.ts';
 export { escapeHtml, stripLineBreaks } from './html.ts';
 export {
   type CompiledMessage,

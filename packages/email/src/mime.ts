@@ -67,6 +67,7 @@ export function compileMessage(source: MessageSource): CompiledMessage {
       : '';
     segments.push('List-Unsubscribe: <', { slot: 'unsubscribeUrl', context: 'header' }, `>${mailto}\r\n`);
     segments.push('List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+    header('List-Id', listId(source.from, envelopeFrom));
   }
   for (const [name, value] of Object.entries(source.headers ?? {})) header(name, stripLineBreaks(value));
   segments.push(
@@ -143,6 +144,19 @@ function mergeStrings(segments: Segment[]): Segment[] {
     else if (segment !== '') merged.push(segment);
   }
   return merged;
+}
+
+/**
+ * RFC 2919 List-Id of mail to subscribers, made from the sender: `Daily Papers <digest.example.org>`
+ * for `Daily Papers <digest@example.org>`. Lets readers filter the list and clients offer unsubscribe.
+ */
+function listId(from: string, address: string): string {
+  const label = address
+    .replace('@', '.')
+    .replace(/[^\w.-]/g, '-')
+    .toLowerCase();
+  const name = stripLineBreaks(from.slice(0, from.indexOf('<')).replace(/"/g, '')).trim();
+  return encodeWords(name ? `${name} <${label}>` : `<${label}>`, 'Q', 52);
 }
 
 /** The bare address of `Name <address>` or of a bare address. */

@@ -69,6 +69,8 @@ function digestSettings(config: Config): DigestSettings {
     publicBaseUrl: config.PUBLIC_BASE_URL,
     mailFrom: config.MAIL_FROM,
     unsubscribeMailto: config.MAIL_UNSUBSCRIBE_MAILTO,
+    postalAddress: config.MAIL_POSTAL_ADDRESS,
+    thumbnails: config.DIGEST_THUMBNAILS,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { TokenSigner } from './tokens.ts';
 
 /** How long a confirmation link works. Unsubscribe and preference links never expire. */
-export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
+export const CONFIRM_TTL_SECONDS = 48 * 3600;
 
 export interface SubscriberLinks {
   unsubscribeUrl: string;

@@ -1,4 +1,4 @@
-import { type Db, findSubscriberById, type Subscriber } from '@digest/db';
+import { type Db, findSubscriberById, latestIssue, type Subscriber } from '@digest/db';
 import {
   compileMessage,
   type MailTransport,
@@ -6,13 +6,14 @@ import {
   renderConfirmationEmail,
   renderWelcomeEmail,
 } from '@digest/email';
-import { confirmUrl, subscriberLinks } from './links.ts';
+import { CONFIRM_TTL_SECONDS, confirmUrl, subscriberLinks } from './links.ts';
 import type { TokenSigner } from './tokens.ts';
 
 export interface MailSettings {
   publicBaseUrl: string;
   mailFrom: string;
   unsubscribeMailto?: string;
+  postalAddress?: string;
 }
 
 export interface TransactionalMailContext {
@@ -33,6 +34,8 @@ export async function sendConfirmationMail(
     confirmUrl: confirmUrl(ctx.settings.publicBaseUrl, ctx.tokens, subscriber.id),
     cadence: subscriber.cadence,
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
+    validHours: CONFIRM_TTL_SECONDS / 3600,
+    postalAddress: ctx.settings.postalAddress,
   });
   // No List-Unsubscribe: there is no subscription to leave until the link is followed.
   await deliver(ctx, subscriber, compileMessage({ from: ctx.settings.mailFrom, ...mail }));
@@ -47,6 +50,8 @@ export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberI
     cadence: subscriber.cadence,
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
     archiveUrl: `${ctx.settings.publicBaseUrl}/archive`,
+    latestPapers: (await latestIssue(ctx.db, subscriber.cadence))?.papers.slice(0, 3) ?? [],
+    postalAddress: ctx.settings.postalAddress,
   });
   const message = compileMessage({
     from: ctx.settings.mailFrom,

@@ -1,3 +1,4 @@
+import { timeZoneSchema } from '@digest/core';
 import { MAX_PAPERS_PER_EMAIL } from '@digest/db';
 import { z } from 'zod';
 
@@ -41,6 +42,7 @@ export const signupSchema = z.object({
   cadence: cadenceSchema.default('daily'),
   keywords: keywordsSchema.default([]),
   size: sizeSchema.optional(),
+  timezone: timeZoneSchema.optional(),
 });
 
 export type SignupInput = z.input<typeof signupSchema>;
@@ -50,6 +52,8 @@ export const preferencesSchema = z.object({
   cadence: cadenceSchema,
   keywords: keywordsSchema.default([]),
   size: z.union([z.literal('').transform(() => undefined), sizeSchema]).optional(),
+  /** Empty clears the zone (deliveries then follow DIGEST_TZ). */
+  timezone: z.union([z.literal('').transform(() => undefined), timeZoneSchema]).optional(),
   paused: z
     .union([z.boolean(), z.enum(['on', 'true', 'false', ''])])
     .optional()

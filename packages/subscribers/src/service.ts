@@ -42,6 +42,7 @@ export async function subscribe(ctx: SubscriptionContext, signup: Signup, consen
     cadence: signup.cadence,
     keywords: signup.keywords,
     papers_per_email: signup.size ?? null,
+    timezone: signup.timezone ?? null,
     consent_at: new Date(),
     consent_ip: consent.ip?.slice(0, 64) ?? null,
     consent_user_agent: consent.userAgent?.slice(0, 512) ?? null,
@@ -139,6 +140,7 @@ export async function savePreferences(
     cadence: preferences.cadence,
     keywords: preferences.keywords,
     papers_per_email: preferences.size ?? null,
+    timezone: preferences.timezone ?? null,
     paused_at: preferences.paused ? (subscriber.paused_at ?? new Date()) : null,
   });
 }

@@ -82,6 +82,7 @@ export function adminRoutes(ctx: DigestContext) {
           keywords: subscriber.keywords,
           size: subscriber.papers_per_email,
           paused: subscriber.paused_at !== null,
+          timezone: subscriber.timezone,
           consentSource: subscriber.consent_source,
           createdAt: subscriber.created_at,
           confirmedAt: subscriber.confirmed_at,

@@ -35,7 +35,7 @@ function hrefs(html: string): string[] {
 }
 
 describe('renderDigestEmail', () => {
-  it('lists the papers in the given order, with rank, title, link, upvotes, authors and summary', async () => {
+  it('lists the papers in the given order, with rank, title, link, upvotes, byline and summary', async () => {
     const papers = [
       testPaper(7, { title: 'Seventh paper', upvotes: 12 }),
       testPaper(2, { title: 'Second paper', upvotes: 300 }),
@@ -50,13 +50,12 @@ describe('renderDigestEmail', () => {
       expect(positions).toEqual([...positions].sort((a, b) => a - b));
     }
     expect(html).toContain('<a href="https://huggingface.co/papers/2605.10007"');
-    expect(html).toContain('▲ 300');
-    expect(html).toContain('Ada Lovelace, Alan Turing, Grace Hopper et al. · Example Lab');
-    expect(html).toContain('Published 20 May 2026');
+    expect(html).toContain('Example Lab · 300 upvotes · 3 comments');
     expect(html).toContain('A short AI summary.');
     expect(html).toContain('<a href="https://github.com/example/paper-2"');
     expect(text).toMatch(/^1\. Seventh paper$/m);
     expect(text).toMatch(/^3\. Fifth paper$/m);
+    expect(text).toMatch(/^Daily Papers · Friday, 22 May 2026$/m);
     expect(text).toContain('Paper: https://huggingface.co/papers/2605.10002');
     expect(text).toContain('Keywords: reasoning · retrieval · long context');
   });
@@ -83,14 +82,46 @@ describe('renderDigestEmail', () => {
     expect(injected.subject).toBe('Daily Papers — 22 May 2026: Line Bcc: evil@example.com 🧪');
   });
 
-  it('truncates a long summary on a word boundary and prefers the AI summary', async () => {
+  it('cuts a long abstract at a sentence boundary', async () => {
     const { html, text } = await renderDigestEmail(
       props({ papers: [testPaper(1, { summary: longSummary })] }),
     );
-    const summary = text.split('\n\n')[3] ?? '';
+    const summary = text.split('\n\n')[4] ?? '';
     expect(summary.replaceAll('\n', ' ').length).toBeLessThanOrEqual(400);
-    expect(summary).toMatch(/[a-z]…$/);
+    expect(summary).toMatch(/inference cost\.$/);
     expect(html).not.toContain(longSummary.slice(0, 600));
+  });
+
+  it('names the organisation, else the first authors, else the author count', async () => {
+    const papers = [
+      testPaper(1, { title: 'Org' }),
+      testPaper(2, { title: 'Names', organization: null }),
+      testPaper(3, { title: 'Count', organization: null, authors: [], authorCount: 5 }),
+    ];
+    const { text } = await renderDigestEmail(props({ papers }));
+    expect(text).toContain('Org\nExample Lab · 199 upvotes');
+    expect(text).toContain('Names\nAda Lovelace, Alan Turing, Grace Hopper et al. · 198 upvotes');
+    expect(text).toContain('Count\n5 authors · 197 upvotes');
+  });
+
+  it('has a dark mode, a header with date and issue number, and the postal address', async () => {
+    const { html, text } = await renderDigestEmail(
+      props({ issueNumber: 12, postalAddress: 'Daily Papers, 1 Example Street, 75001 Paris' }),
+    );
+    expect(html).toContain('<meta name="color-scheme" content="light dark"');
+    expect(html).toMatch(/@media \(prefers-color-scheme: dark\)/);
+    expect(html).toContain('Friday, 22 May 2026 · Issue 12');
+    expect(html).toContain('Daily Papers, 1 Example Street, 75001 Paris');
+    expect(text).toContain('Daily Papers, 1 Example Street, 75001 Paris');
+  });
+
+  it('shows thumbnails with alt text and size only when DIGEST_THUMBNAILS is set', async () => {
+    const plain = await renderDigestEmail(props());
+    expect(plain.html).not.toMatch(/<img/i);
+    const { html } = await renderDigestEmail(props({ thumbnails: 'https://img.example.com/{id}.png' }));
+    expect(html).toMatch(
+      /<img src="https:\/\/img\.example\.com\/2605\.10001\.png" alt="First page of “Paper number 1[^"]*”" width="496" height="260"/,
+    );
   });
 
   it('shows "N authors" without names, and no code link without a code URL', async () => {
@@ -125,7 +156,7 @@ describe('renderDigestEmail', () => {
       '&lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt;',
     );
     expect(html).toContain('&#39;quoted&#39;');
-    expect(html).toContain('O&#39;Brien');
+    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;');
     expect(html).toContain('🧪');
     for (const href of hrefs(html)) {
       expect(href).toMatch(/^(https?:\/\/|\{\{(unsubscribe|preferences)_url:[0-9a-f]{32}\}\}$)/);
@@ -145,10 +176,10 @@ describe('renderDigestEmail', () => {
       expect(html).toContain(`href="${placeholder}"`);
       expect(text).toContain(placeholder);
     }
-    expect(html).toContain('>Manage preferences</a>');
+    expect(html).toContain('>Preferences</a>');
     expect(html).toContain('>Unsubscribe</a>');
     expect(html).toContain('<a href="https://papers.example.com/archive/2026-05-22"');
-    expect(html).toContain('You receive this because you subscribed at');
+    expect(html).toContain('You get this daily email because you subscribed at');
   });
 
   it('uses a fresh nonce per render, so paper text cannot know a marker', async () => {

@@ -4,14 +4,20 @@ import { escapeHtml, stripLineBreaks } from '../html.ts';
 import { renderMjml } from '../render.ts';
 import { formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
 import {
+  CLASS,
   COLORS,
   type Footer,
   footerText,
+  H1,
   layoutMjml,
   link,
+  P,
   type RenderedEmail,
+  SMALL,
+  smallButton,
   subscriberFooterLinks,
 } from './layout.ts';
+import { type PaperView, paperStats, viewPaper } from './paper.ts';
 import { newSlotNonce, slotMarkers } from './placeholders.ts';
 import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
 
@@ -25,66 +31,25 @@ export const digestPropsSchema = z.object({
   archiveUrl: httpUrlSchema,
   /** The signup page. */
   siteUrl: httpUrlSchema,
+  /** Which issue of its cadence this is (1 for the first). */
+  issueNumber: z.number().int().positive().optional(),
+  /** MAIL_POSTAL_ADDRESS, printed in the footer. */
+  postalAddress: z.string().optional(),
+  /** DIGEST_THUMBNAILS: an image URL template with `{id}`, the paper's id; no images without it. */
+  thumbnails: z.string().optional(),
 });
 
 export type DigestProps = z.input<typeof digestPropsSchema>;
 
 const MAX_SUBJECT = 120;
-// Bounds per paper, so even 50 hostile or verbose papers stay far below Gmail's 102 KB clip.
-const MAX_TITLE = 300;
-const MAX_SUMMARY = 400;
-const MAX_AI_SUMMARY = 600;
-const MAX_AUTHOR = 80;
-const MAX_ORGANIZATION = 100;
-const MAX_KEYWORDS = 8;
-const MAX_KEYWORD = 40;
+/** Thumbnails are drawn at the Open Graph ratio (1.91:1), full card width. */
+const THUMB_WIDTH = 496;
+const THUMB_HEIGHT = 260;
 
-/** A paper reduced to the plain strings both parts print (unescaped) and its safe links. */
-interface PaperView {
-  rank: number;
-  title: string;
-  paperUrl: string | null;
-  codeUrl: string | null;
-  stats: string;
-  byline: string | null;
-  summary: string | null;
-  keywords: string | null;
-}
-
-function byline(paper: IssuePaper): string | null {
-  const names = paper.authors.map((name) => truncate(oneLine(name), MAX_AUTHOR)).filter(Boolean);
-  let people: string | null = null;
-  if (names.length > 3) people = `${names.slice(0, 3).join(', ')} et al.`;
-  else if (names.length > 0) people = names.join(', ');
-  else if (paper.authorCount && paper.authorCount > 0) {
-    people = paper.authorCount === 1 ? '1 author' : `${paper.authorCount} authors`;
-  }
-  const organization = paper.organization ? truncate(oneLine(paper.organization), MAX_ORGANIZATION) : '';
-  return [people, organization].filter(Boolean).join(' · ') || null;
-}
-
-function view(paper: IssuePaper, index: number): PaperView {
-  const aiSummary = oneLine(paper.aiSummary ?? '');
-  const summary = aiSummary
-    ? truncate(aiSummary, MAX_AI_SUMMARY)
-    : truncate(oneLine(paper.summary), MAX_SUMMARY);
-  const keywords = paper.aiKeywords
-    .map((keyword) => truncate(oneLine(keyword), MAX_KEYWORD))
-    .filter(Boolean)
-    .slice(0, MAX_KEYWORDS);
-  const published = paper.publishedOn ? oneLine(paper.publishedOn) : '';
-  return {
-    rank: index + 1,
-    title: truncate(oneLine(paper.title), MAX_TITLE),
-    paperUrl: safeHttpUrl(paper.paperUrl),
-    codeUrl: safeHttpUrl(paper.codeUrl),
-    stats: [`▲ ${paper.upvotes}`, published && `Published ${formatDate(published)}`]
-      .filter(Boolean)
-      .join(' · '),
-    byline: byline(paper),
-    summary: summary || null,
-    keywords: keywords.length > 0 ? keywords.join(' · ') : null,
-  };
+/** The `{id}` template of DIGEST_THUMBNAILS filled with a paper's id, when it gives an http(s) URL. */
+function thumbnailFor(template: string | undefined, paper: IssuePaper): string | null {
+  if (!template) return null;
+  return safeHttpUrl(template.replaceAll('{id}', encodeURIComponent(paper.externalId)));
 }
 
 function issueTitle(cadence: DigestProps['cadence'], issueDate: string): string {
@@ -97,49 +62,57 @@ function subjectLine(heading: string, topTitle: string): string {
   return stripLineBreaks(`${prefix}${truncate(topTitle, MAX_SUBJECT - prefix.length)}`);
 }
 
-const SMALL = `font-size:13px;color:${COLORS.muted}`;
+const CARD = `border:1px solid ${COLORS.border};border-radius:10px;background-color:${COLORS.surface}`;
 
-function paperHtml(paper: PaperView): string {
+function paperHtml(paper: PaperView, rank: number, thumbnail: string | null): string {
   const title = escapeHtml(paper.title);
   const titleHtml = paper.paperUrl
-    ? link(paper.paperUrl, title, `color:${COLORS.link};text-decoration:none`)
+    ? link(paper.paperUrl, title, `color:${COLORS.text};text-decoration:none`, CLASS.text)
     : title;
-  const parts = [
-    `<h2 style="margin:0 0 4px;font-size:18px;line-height:1.35;font-weight:600"><span style="color:${COLORS.muted}">${paper.rank}.</span> ${titleHtml}</h2>`,
-    `<p style="margin:0 0 4px;${SMALL}">${escapeHtml(paper.stats)}</p>`,
-  ];
-  if (paper.byline) parts.push(`<p style="margin:0 0 10px;${SMALL}">${escapeHtml(paper.byline)}</p>`);
-  if (paper.summary) parts.push(`<p style="margin:0 0 10px">${escapeHtml(paper.summary)}</p>`);
-  if (paper.codeUrl)
-    parts.push(`<p style="margin:0 0 10px;font-size:14px">${link(paper.codeUrl, 'Code')}</p>`);
-  if (paper.keywords) {
-    parts.push(`<p style="margin:0;font-size:12px;color:${COLORS.muted}">${escapeHtml(paper.keywords)}</p>`);
+  const meta = [paper.byline, paperStats(paper)].filter(Boolean).join(' · ');
+  const parts: string[] = [];
+  if (thumbnail) {
+    parts.push(
+      `<img src="${escapeHtml(thumbnail)}" alt="${escapeHtml(`First page of “${paper.title}”`)}" width="${THUMB_WIDTH}" height="${THUMB_HEIGHT}" style="display:block;width:100%;max-width:${THUMB_WIDTH}px;height:auto;border-radius:6px;margin:0 0 12px" />`,
+    );
   }
-  return `<div style="border-top:1px solid ${COLORS.rule};padding:20px 0">${parts.join('')}</div>`;
+  parts.push(
+    `<h2 class="${CLASS.text}" style="margin:0 0 6px;font-size:18px;line-height:1.35;font-weight:650;color:${COLORS.text}"><span class="${CLASS.muted}" style="color:${COLORS.muted}">${rank}.</span> ${titleHtml}</h2>`,
+    `<p class="${CLASS.muted}" style="margin:0 0 10px;font-size:14px;color:${COLORS.muted}">${escapeHtml(meta)}</p>`,
+  );
+  if (paper.summary) parts.push(`<p ${P.replace('0 0 14px', '0 0 12px')}>${escapeHtml(paper.summary)}</p>`);
+  // The title links the paper; a repository gets its own button.
+  if (paper.codeUrl) parts.push(`<p style="margin:0">${smallButton(paper.codeUrl, 'Code')}</p>`);
+  return `<table role="presentation" class="${CLASS.surface}" width="100%" cellpadding="0" cellspacing="0" style="${CARD};margin:0 0 14px"><tr><td class="dp-card-pad" style="padding:18px 20px">${parts.join('')}</td></tr></table>`;
 }
 
-function paperText(paper: PaperView): string {
+function paperText(paper: PaperView, rank: number): string {
   // The title stays on one line: readers (and scripts) search the text for it.
-  const lines = [`${paper.rank}. ${paper.title}`, paper.stats];
-  if (paper.byline) lines.push(wrap(paper.byline));
+  const lines = [`${rank}. ${paper.title}`, [paper.byline, paperStats(paper)].filter(Boolean).join(' · ')];
   if (paper.summary) lines.push('', wrap(paper.summary));
   const tail: string[] = [];
   if (paper.paperUrl) tail.push(`Paper: ${paper.paperUrl}`);
   if (paper.codeUrl) tail.push(`Code: ${paper.codeUrl}`);
-  if (paper.keywords) tail.push(wrap(`Keywords: ${paper.keywords}`));
+  if (paper.keywords.length > 0) tail.push(wrap(`Keywords: ${paper.keywords.join(' · ')}`));
   if (tail.length > 0) lines.push('', ...tail);
   return lines.join('\n');
 }
 
-/** Renders one issue of the digest; the per-recipient slots are left for the sender. */
+/** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
 export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
-  const { cadence, issueDate, papers, keywords, archiveUrl, siteUrl } = parseInput(
-    digestPropsSchema,
-    props,
-    'digest email',
-  );
+  const {
+    cadence,
+    issueDate,
+    issueNumber,
+    papers,
+    keywords,
+    archiveUrl,
+    siteUrl,
+    postalAddress,
+    thumbnails,
+  } = parseInput(digestPropsSchema, props, 'digest email');
   const slotNonce = newSlotNonce();
-  const views = papers.map(view);
+  const views = papers.map(viewPaper);
   const heading = issueTitle(cadence, issueDate);
   const top = views[0] as PaperView; // the schema guarantees at least one paper
   const subject = subjectLine(heading, top.title);
@@ -149,29 +122,54 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
     views.length === 1
       ? `The most upvoted research paper ${period}${matching}.`
       : `The ${views.length} most upvoted research papers ${period}${matching}.`;
-  const more = views.length > 1 ? `, and ${views.length - 1} more` : '';
+  const more = views.length > 1 ? ` and ${views.length - 1} more` : '';
+  const kicker = [
+    cadence === 'weekly' ? `Week of ${formatDate(issueDate)}` : longDate(issueDate),
+    issueNumber ? `Issue ${issueNumber}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const footer: Footer = {
-    reason: 'You receive this because you subscribed at',
+    reason: `You get this ${cadence === 'weekly' ? 'weekly' : 'daily'} email because you subscribed at`,
     siteUrl,
     links: [...subscriberFooterLinks(slotMarkers(slotNonce)), { label: 'View in browser', href: archiveUrl }],
+    postalAddress,
   };
 
   // One mj-text for all papers: MJML wraps each mj-text in ~450 bytes of table markup.
   const body = `<mj-text>
-          <h1 style="margin:0 0 4px;font-size:22px;line-height:1.3">${escapeHtml(heading)}</h1>
-          <p style="margin:0 0 20px;${SMALL}">${escapeHtml(intro)}</p>
-          ${views.map(paperHtml).join('\n')}
+          <h1 ${H1}>${escapeHtml(cadence === 'weekly' ? 'This week’s top papers' : 'Today’s top papers')}</h1>
+          <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
+          ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(thumbnails, papers[index] as IssuePaper))).join('\n')}
         </mj-text>`;
   const html = await renderMjml(
     layoutMjml({
       title: subject,
-      preview: `${truncate(top.title, 90)}${more}`,
+      preview: `${truncate(top.title, 90)}${more}. ${intro}`,
       siteUrl,
+      kicker,
       body,
       footer,
     }),
   );
 
-  const text = [heading, intro, ...views.map(paperText), footerText(footer)].join('\n\n');
+  const text = [
+    `Daily Papers · ${kicker}`,
+    heading,
+    intro,
+    ...views.map((view, index) => paperText(view, index + 1)),
+    footerText(footer),
+  ].join('\n\n');
   return { subject, html, text: `${text}\n`, slotNonce };
+}
+
+/** `2026-05-22` → `Friday, 22 May 2026`. */
+function longDate(isoDate: string): string {
+  return new Date(`${isoDate}T00:00:00Z`).toLocaleDateString('en-GB', {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
 }

@@ -68,3 +68,16 @@ export function formatDate(isoDate: string): string {
     timeZone: 'UTC',
   });
 }
+
+/**
+ * The first sentences of `text` that fit in `max`: cut after a full stop, question or
+ * exclamation mark, so an abstract never stops mid-thought; a first sentence too long for `max`
+ * is truncated at a word instead.
+ */
+export function leadSentences(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max + 1);
+  let end = -1;
+  for (const match of head.matchAll(/[.!?](?=\s+[\p{Lu}\d("'“])/gu)) end = match.index + 1;
+  return end >= max * 0.3 ? text.slice(0, end) : truncate(text, max);
+}

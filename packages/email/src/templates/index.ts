@@ -5,7 +5,9 @@ export {
   renderConfirmationEmail,
 } from './confirmation.ts';
 export { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
+export { formatDate, leadSentences } from './format.ts';
 export type { RenderedEmail } from './layout.ts';
+export { type PaperView, paperStats, viewPaper } from './paper.ts';
 export { newSlotNonce, type SlotMarkers, type SlotName, slotMarkers } from './placeholders.ts';
 export { issuePaperSchema } from './schemas.ts';
 export { renderWelcomeEmail, WELCOME_SUBJECT, type WelcomeProps, welcomePropsSchema } from './welcome.ts';
