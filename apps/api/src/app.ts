@@ -11,8 +11,9 @@ import { archiveRoutes } from './archive/routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import { healthRoutes } from './health/routes.ts';
 import { assetRoutes } from './http/assets.ts';
+import { clientAddressOf } from './http/client.ts';
 import { errorHandler, notFound } from './http/errors.ts';
-import { minuteRateLimiter } from './http/rate-limit.ts';
+import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
 
 export type ApiDeps = Omit<Resources, 'close'>;
@@ -20,6 +21,10 @@ export type ApiDeps = Omit<Resources, 'close'>;
 /** Public requests are small forms and JSON; only the admin paper import carries real payloads. */
 const PUBLIC_BODY_LIMIT = 64 * 1024;
 const ADMIN_IMPORT_BODY_LIMIT = 25 * 1024 * 1024;
+/** Confirmation mails one inbox may receive a day, however its address is spelled. */
+const CONFIRMATIONS_PER_MAILBOX = 3;
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 3600_000;
 
 export function createApp(deps: ApiDeps) {
   const { config, logger } = deps;
@@ -47,10 +52,21 @@ export function createApp(deps: ApiDeps) {
       subscriptionRoutes({
         ctx: deps,
         publicBaseUrl: config.PUBLIC_BASE_URL,
-        limitSignups: minuteRateLimiter(
+        allowedOrigins: config.ALLOWED_ORIGINS,
+        clientAddress: clientAddressOf(config.TRUST_PROXY),
+        limitSignups: clientRateLimiter(
+          slidingWindow(
+            deps.redis,
+            `${deps.queues.prefix}:ratelimit:signup`,
+            config.SIGNUP_RATE_LIMIT,
+            MINUTE_MS,
+          ),
+        ),
+        mailboxWindow: slidingWindow(
           deps.redis,
-          `${deps.queues.prefix}:ratelimit:signup`,
-          config.SIGNUP_RATE_LIMIT,
+          `${deps.queues.prefix}:ratelimit:mailbox`,
+          CONFIRMATIONS_PER_MAILBOX,
+          DAY_MS,
         ),
       }),
     )

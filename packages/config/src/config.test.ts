@@ -112,4 +112,14 @@ describe('loadConfig', () => {
       /redis\[s\]\+cluster[\s\S]*REDIS_URL/,
     );
   });
+
+  it('parses TRUST_PROXY as a hop count or a list of proxy addresses and CIDR blocks', () => {
+    expect(loadConfig({}, silent).TRUST_PROXY).toEqual({ hops: 0 });
+    expect(loadConfig({ TRUST_PROXY: '2' }, silent).TRUST_PROXY).toEqual({ hops: 2 });
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' }, silent).TRUST_PROXY).toEqual({
+      cidrs: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'],
+    });
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.0/8/1', '-1'])
+      expect(() => loadConfig({ TRUST_PROXY: bad }, silent)).toThrow(/TRUST_PROXY/);
+  });
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { configSchema, type RawConfig, WEEKDAYS, type Weekday } from './schema.ts';
+import { configSchema, type RawConfig, type TrustProxy, WEEKDAYS, type Weekday } from './schema.ts';
 import { readSecretFiles } from './secret-files.ts';
 
-export { configSchema, WEEKDAYS, type Weekday };
+export { configSchema, type TrustProxy, WEEKDAYS, type Weekday };
 
 /** Development-only values; production refuses to start without real ones. */
 const DEVELOPMENT_SECRETS = { ADMIN_TOKEN: 'dev-admin-token', TOKEN_SECRET: 'dev-token-secret-change-me' };

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
@@ -18,6 +19,31 @@ const timeZone = z
 const smtpUrl = z
   .url({ protocol: /^smtps?$/, error: 'must be smtp://[user:pass@]host:port or smtps://…' })
   .default('smtp://127.0.0.1:1025');
+
+/** Which proxies in front of the API are believed about the client address (X-Forwarded-For). */
+export type TrustProxy = { hops: number } | { cidrs: string[] };
+
+/**
+ * `TRUST_PROXY`: empty (no proxy: the peer is the client), a hop count (that many proxies append
+ * to X-Forwarded-For) or a comma-separated list of the proxies' addresses or CIDR blocks.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('')
+  .transform((value, ctx): TrustProxy => {
+    if (value === '') return { hops: 0 };
+    if (/^\d+$/.test(value)) return { hops: Number(value) };
+    const cidrs = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+    for (const cidr of cidrs) {
+      if (!isCidr(cidr))
+        ctx.addIssue({ code: 'custom', message: `"${cidr}" is neither an address nor a CIDR block` });
+    }
+    return { cidrs };
+  });
 
 /**
  * Every environment variable the services read, with development defaults for localhost services.
@@ -85,12 +111,27 @@ export const configSchema = z.object({
       .regex(/^https?:\/\/\S*\{id\}/, 'must be an http(s) URL template containing {id}')
       .optional(),
   ),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type Weekday = (typeof WEEKDAYS)[number];
 export { WEEKDAYS };
+
+function isCidr(value: string): boolean {
+  const [address = '', bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  try {
+    new BlockList().addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isKnownTimeZone(zone: string): boolean {
   try {

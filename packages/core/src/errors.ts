@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
 } as const;
@@ -24,11 +25,19 @@ export class AppError extends Error {
 
   readonly code: ErrorCode;
   readonly issues: ErrorIssue[] | undefined;
+  /** For `rate_limited`: seconds until the client may try again (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, issues?: ErrorIssue[]) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    issues?: ErrorIssue[],
+    options?: { retryAfterSeconds?: number },
+  ) {
     super(message);
     this.code = code;
     this.issues = issues;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get status(): (typeof ERROR_STATUS)[ErrorCode] {

@@ -5,6 +5,7 @@ export {
   sendWelcomeMail,
   type TransactionalMailContext,
 } from './mail.ts';
+export { mailboxKey, mailboxOf } from './mailbox.ts';
 export {
   cadenceSchema,
   emailSchema,

@@ -21,8 +21,7 @@ export function errorHandler(logger: Logger) {
     }
     const status = (known?.status ?? 500) as ContentfulStatusCode;
     const message = known?.message ?? 'Something went wrong on our side. Please try again later.';
-    // Signup limits count per minute.
-    if (known?.code === 'rate_limited') c.header('Retry-After', '60');
+    if (known?.code === 'rate_limited') c.header('Retry-After', String(known.retryAfterSeconds ?? 60));
     if (wantsJson(c)) {
       const body = {
         code: known?.code ?? 'internal',

@@ -1,5 +1,4 @@
 import { AppError } from '@digest/core';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 
 /** The JSON body, or a clear 400 when it is missing or malformed. */
@@ -21,14 +20,4 @@ export async function readForm(c: Context): Promise<Record<string, string>> {
   return Object.fromEntries(
     Object.entries(form).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
   );
-}
-
-/** The peer address of the connection (not X-Forwarded-For, which any client can forge). */
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // app.request() in tests has no socket.
-    return 'unknown';
-  }
 }

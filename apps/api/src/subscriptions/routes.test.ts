@@ -27,6 +27,18 @@ const postForm = (path: string, fields: Record<string, string>, headers: Record<
     body: new URLSearchParams(fields).toString(),
   });
 
+/** A signup from the connection of `peer` (app.request has no socket of its own). */
+const fromPeer = (peer: string, headers: Record<string, string>, email: string) =>
+  app.request(
+    '/api/subscribe',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ email }),
+    },
+    { incoming: { socket: { remoteAddress: peer } } },
+  );
+
 async function confirmationJobs() {
   return harness.resources.queues.queueOf('send-confirmation').getJobs(['waiting', 'delayed', 'active']);
 }
@@ -115,7 +127,8 @@ describe('signup', () => {
     }
     expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
     const limited = await postJson('/api/subscribe', { email: 'late@example.org' });
-    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(55);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
   });
 
@@ -130,6 +143,54 @@ describe('signup', () => {
     expect(page).not.toContain('<script>x</script>');
   });
 
+  it('takes only application/json at /api/subscribe (415), storing nothing', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const response = await app.request('/api/subscribe', {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: JSON.stringify({ email: 'plain@example.org' }),
+      });
+      expect(response.status).toBe(415);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        'unsupported_media_type',
+      );
+    }
+    expect(await findSubscriberByEmail(harness.resources.db, 'plain@example.org')).toBeUndefined();
+  });
+
+  it('refuses signups a browser sends from a site ALLOWED_ORIGINS does not list (403)', async () => {
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of foreign) {
+      expect((await postJson('/api/subscribe', { email: 'x@example.org' }, headers)).status).toBe(403);
+      expect((await postForm('/subscribe', { email: 'x@example.org' }, headers)).status).toBe(403);
+    }
+    const own = { origin: 'http://digest.test', 'sec-fetch-site': 'same-origin' };
+    expect((await postJson('/api/subscribe', { email: 'own@example.org' }, own)).status).toBe(202);
+    expect(await findSubscriberByEmail(harness.resources.db, 'x@example.org')).toBeUndefined();
+  });
+
+  it('caps confirmation mails at 3 a day per inbox, however the address is spelled, with one answer', async () => {
+    const spellings = ['bomb@example.com', 'Bomb+1@example.com', 'bomb+2@EXAMPLE.com', 'bomb+3@example.com'];
+    const gmail = ['b.o.m.b@gmail.com', 'bomb+x@googlemail.com', 'BOMB@gmail.com', 'bo.mb+y@gmail.com'];
+    const answers = [];
+    for (const [index, email] of [...spellings, ...gmail].entries()) {
+      // From many clients: the per-client limit is not what stops this.
+      const response = await fromPeer(`198.51.100.${index}`, {}, email);
+      answers.push([response.status, await response.json()]);
+    }
+    expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+    expect(answers[0]?.[0]).toBe(202);
+    // 6 mails in all: 3 to the example.com inbox, 3 to the Gmail one; the 4th spelling of each changed nothing.
+    expect(await confirmationJobs()).toHaveLength(6);
+    expect(await findSubscriberByEmail(harness.resources.db, 'bomb+3@example.com')).toBeUndefined();
+  });
+
   it('refuses a form posted from another site', async () => {
     const response = await postForm(
       '/subscribe',
@@ -138,6 +199,70 @@ describe('signup', () => {
     );
     expect(response.status).toBe(403);
     expect(await findSubscriberByEmail(harness.resources.db, 'csrf@example.org')).toBeUndefined();
+  });
+});
+
+describe('signup from embedding sites and behind proxies', () => {
+  beforeEach(async () => {
+    await harness.close();
+    harness = await openHarness({
+      SIGNUP_RATE_LIMIT: '2',
+      ALLOWED_ORIGINS: 'https://embed.example',
+      TRUST_PROXY: '10.0.0.0/8',
+    });
+    app = createApp(harness.resources);
+  });
+
+  it('accepts a listed site, by JSON (with CORS) and by form', async () => {
+    const json = await postJson(
+      '/api/subscribe',
+      { email: 'e1@example.org' },
+      { origin: 'https://embed.example' },
+    );
+    expect(json.status).toBe(202);
+    expect(json.headers.get('access-control-allow-origin')).toBe('https://embed.example');
+    const form = await postForm(
+      '/subscribe',
+      { email: 'e2@example.org' },
+      { origin: 'https://embed.example' },
+    );
+    expect(form.status).toBe(200);
+    const other = await postJson(
+      '/api/subscribe',
+      { email: 'e3@example.org' },
+      { origin: 'https://evil.example' },
+    );
+    expect(other.status).toBe(403);
+  });
+
+  it('counts each client behind a trusted proxy on its own, records its address, and ignores forged hops', async () => {
+    const proxy = '10.1.1.1';
+    for (const email of ['a1@example.org', 'a2@example.org']) {
+      expect((await fromPeer(proxy, { 'x-forwarded-for': '198.51.100.1' }, email)).status).toBe(202);
+    }
+    // The same client forging another first hop is still counted as itself.
+    const forged = await fromPeer(proxy, { 'x-forwarded-for': '1.2.3.4, 198.51.100.1' }, 'a3@example.org');
+    expect(forged.status).toBe(429);
+    expect(Number(forged.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await fromPeer(proxy, { 'x-forwarded-for': '198.51.100.2' }, 'b1@example.org')).status).toBe(202);
+    const consent = await findSubscriberByEmail(harness.resources.db, 'b1@example.org');
+    expect(consent?.consent_ip).toBe('198.51.100.2');
+
+    // An untrusted peer's X-Forwarded-For is not believed.
+    const direct = { 'x-forwarded-for': '198.51.100.3' };
+    expect((await fromPeer('203.0.113.5', direct, 'c1@example.org')).status).toBe(202);
+    expect((await findSubscriberByEmail(harness.resources.db, 'c1@example.org'))?.consent_ip).toBe(
+      '203.0.113.5',
+    );
+  });
+
+  it('counts IPv6 clients by /64, so rotating addresses does not escape the limit', async () => {
+    const statuses = [];
+    for (const suffix of ['1', '2', '3']) {
+      statuses.push((await fromPeer(`2001:db8:5:6::${suffix}`, {}, `v${suffix}@example.org`)).status);
+    }
+    expect(statuses).toEqual([202, 202, 429]);
+    expect((await fromPeer('2001:db8:5:7::1', {}, 'w@example.org')).status).toBe(202);
   });
 });
 

@@ -2,6 +2,7 @@ import { AppError } from '@digest/core';
 import {
   type Consent,
   confirm,
+  mailboxKey,
   parseSignup,
   type Signup,
   type SubscriptionContext,
@@ -12,9 +13,10 @@ import {
   verifiedLink,
 } from '@digest/subscribers';
 import { type Context, Hono } from 'hono';
-import { csrf } from 'hono/csrf';
-import type { MiddlewareHandler } from 'hono/types';
-import { clientAddress, readForm, readJson } from '../http/input.ts';
+import { clientBucket } from '../http/client.ts';
+import { readForm, readJson } from '../http/input.ts';
+import { requireJson, sameSiteOr } from '../http/origin.ts';
+import type { SlidingWindow } from '../http/rate-limit.ts';
 import {
   checkInboxPage,
   confirmedPage,
@@ -28,8 +30,14 @@ import {
 export interface SubscriptionRoutesOptions {
   ctx: SubscriptionContext;
   publicBaseUrl: string;
-  /** Throws a rate_limited AppError when the client has signed up too often. */
-  limitSignups: (client: string) => Promise<void>;
+  /** Sites that may embed the signup (ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
+  /** The client's address (see TRUST_PROXY). */
+  clientAddress: (c: Context) => string;
+  /** Throws a rate_limited AppError when the client (its bucket) has signed up too often. */
+  limitSignups: (bucket: string) => Promise<void>;
+  /** Confirmation mails per inbox (see mailboxKey); 0 while the inbox may get one more. */
+  mailboxWindow: SlidingWindow;
 }
 
 const ACCEPTED = {
@@ -37,19 +45,26 @@ const ACCEPTED = {
   message: 'If the address can receive mail, a confirmation link is on its way.',
 } as const;
 
-export function subscriptionRoutes({ ctx, publicBaseUrl, limitSignups }: SubscriptionRoutesOptions) {
-  const sameSiteForms = browserFormsFrom(publicBaseUrl);
-  const consent = (c: Context, source: Consent['source']): Consent => ({
-    source,
-    ip: clientAddress(c),
-    userAgent: c.req.header('user-agent'),
-  });
+export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
+  const { ctx, publicBaseUrl, clientAddress, limitSignups, mailboxWindow } = options;
+  const sameSiteForms = sameSiteOr(publicBaseUrl);
+  const sameSiteOrEmbedding = sameSiteOr(publicBaseUrl, options.allowedOrigins);
+
+  // Counted once the request is a valid signup: a typo does not use up the budget.
+  const signUp = async (c: Context, signup: Signup, source: Consent['source']) => {
+    const ip = clientAddress(c);
+    await limitSignups(clientBucket(ip));
+    // An inbox that had its share of confirmation mails gets no more; the answer is the same,
+    // so it tells nothing about the address, and nothing is changed.
+    if ((await mailboxWindow.take(mailboxKey(signup.email))) > 0) return;
+    await subscribe(ctx, signup, { source, ip, userAgent: c.req.header('user-agent') });
+  };
 
   return (
     new Hono()
       .get('/', (c) => c.html(signupPage()))
 
-      .post('/subscribe', sameSiteForms, async (c) => {
+      .post('/subscribe', sameSiteOrEmbedding, async (c) => {
         const form = await readForm(c);
         let signup: Signup;
         try {
@@ -58,16 +73,12 @@ export function subscriptionRoutes({ ctx, publicBaseUrl, limitSignups }: Subscri
           if (!(error instanceof AppError)) throw error;
           return c.html(signupPage({ ...form, error: error.message }), 400);
         }
-        // Counted once the request is a valid signup: a typo does not use up the budget.
-        await limitSignups(clientAddress(c));
-        await subscribe(ctx, signup, consent(c, 'form'));
+        await signUp(c, signup, 'form');
         return c.html(checkInboxPage());
       })
 
-      .post('/api/subscribe', async (c) => {
-        const signup = parseSignup(await readJson(c));
-        await limitSignups(clientAddress(c));
-        await subscribe(ctx, signup, consent(c, 'api'));
+      .post('/api/subscribe', sameSiteOrEmbedding, requireJson, async (c) => {
+        await signUp(c, parseSignup(await readJson(c)), 'api');
         return c.json(ACCEPTED, 202);
       })
 
@@ -111,20 +122,5 @@ function formSignup(form: Record<string, string>) {
     cadence: form.cadence || undefined,
     keywords: form.keywords || undefined,
     size: form.size || undefined,
-  };
-}
-
-/**
- * Hono's CSRF check for requests a browser makes (they carry Origin or Sec-Fetch-Site); a
- * cross-site form post is refused. Clients that send neither (curl, scripts) are not browsers
- * and cannot be forged into posting, so they pass.
- */
-function browserFormsFrom(publicBaseUrl: string): MiddlewareHandler {
-  const check = csrf({
-    origin: (origin, c) => origin === new URL(publicBaseUrl).origin || origin === new URL(c.req.url).origin,
-  });
-  return async (c, next) => {
-    if (c.req.header('origin') === undefined && c.req.header('sec-fetch-site') === undefined) return next();
-    return check(c, next);
   };
 }
