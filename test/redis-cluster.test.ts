@@ -2,7 +2,7 @@ import { countDeliveriesByStatus, findIssue, insertSubscriber } from '@digest/db
 import { importPapers } from '@digest/digest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minuteRateLimiter } from '../apps/api/src/http/rate-limit.ts';
+import { clientRateLimiter, slidingWindow } from '../apps/api/src/http/rate-limit.ts';
 import { type RunningWorkers, startWorkers } from '../apps/worker/src/workers.ts';
 import { fixture } from './support/fixtures.ts';
 import { type Harness, openHarness } from './support/harness.ts';
@@ -70,10 +70,8 @@ describe('on a three-node Redis Cluster', () => {
   });
 
   it('counts signups per client on the cluster too', async () => {
-    const limit = minuteRateLimiter(
-      harness.resources.redis,
-      `${harness.resources.queues.prefix}:ratelimit:test`,
-      1,
+    const limit = clientRateLimiter(
+      slidingWindow(harness.resources.redis, `${harness.resources.queues.prefix}:ratelimit:test`, 1, 60_000),
     );
     await limit('203.0.113.7');
     await expect(limit('203.0.113.7')).rejects.toMatchObject({ code: 'rate_limited' });
