@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,20 @@ export function startScript(script: string, env: Record<string, string>): Runnin
 /** Starts a service's entry file under this Node directly, so a signal (even SIGKILL) hits the service itself. */
 export function startService(entry: string, env: Record<string, string>): RunningProcess {
   return startNode([entry], env);
+}
+
+/**
+ * Starts a package script's Node command line (`exec node_modules/node/bin/node <args>`) under this
+ * Node directly: the same entry and loader flags the operator's `pnpm <script>` runs, with the
+ * service as our own child, so a signal (even SIGKILL) hits the service itself.
+ */
+export function startScriptDirect(script: string, env: Record<string, string>): RunningProcess {
+  const scripts: Record<string, string> = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  ).scripts;
+  const command = scripts[script]?.match(/^exec node_modules\/node\/bin\/node (.+)$/)?.[1];
+  if (!command) throw new Error(`package.json script ${script} is not "exec node_modules/node/bin/node …"`);
+  return startNode(command.split(/\s+/), env);
 }
 
 function startNode(args: string[], env: Record<string, string>): RunningProcess {

@@ -4,6 +4,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 export interface CapturedMail {
   envelopeTo: string[];
+  /** The whole message, or only its header block when the server keeps headers only. */
   raw: string;
   parsed: ParsedMail;
   /** Exact header lines as sent (mailparser folds List-* headers together in `parsed.headers`). */
@@ -13,9 +14,24 @@ export interface CapturedMail {
 export interface TestSmtpServer {
   url: string;
   port: number;
+  /** Every message accepted (answered 250), in order. */
   messages: CapturedMail[];
-  /** Replies with `reply` (e.g. `450 try later` or `550 no such user`) to RCPT TO of matching addresses. */
-  rejectRecipient(match: (address: string) => boolean, code: number, message: string): void;
+  /** RCPT TO commands received per address, accepted or not. */
+  recipientAttempts: Map<string, number>;
+  /** The most SMTP sessions open at once since the server started. */
+  peakSessions(): number;
+  /**
+   * Replies `code message` (e.g. `451 4.3.0 try later`, `550 5.1.1 no such user`) to RCPT TO of
+   * matching addresses: always, or with `once` only to each address's first attempt.
+   */
+  rejectRecipient(
+    match: (address: string) => boolean,
+    code: number,
+    message: string,
+    options?: { once?: boolean },
+  ): void;
+  /** Accepted messages with this subject, counted by envelope recipient. */
+  countByRecipient(subject: string): Map<string, number>;
   /** Resolves once `count` messages have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<CapturedMail[]>;
   /**
@@ -23,21 +39,40 @@ export interface TestSmtpServer {
    * died, everything it got accepted is then in `messages`.
    */
   idle(timeoutMs?: number): Promise<void>;
+  /**
+   * A relay outage: the port refuses connections, open sessions get `421` on their next command
+   * and are closed (a message already received in full is still answered and kept).
+   */
+  stop(): Promise<void>;
+  /** Back on the same port after `stop`, with everything counted so far. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
-/**
- * A real SMTP server on a free local port that keeps every message it accepts, after
- * `acceptDelayMs` (a slow relay, to catch a sender mid-batch).
- */
+export interface TestSmtpOptions {
+  /** Waits this long before accepting each message (a slow relay, to catch a sender mid-batch). */
+  acceptDelayMs?: number;
+  /** Parses only the header block of each message: thousands of messages stay cheap to count. */
+  headersOnly?: boolean;
+}
+
+/** A real SMTP server on a free local port that keeps every message it accepts. */
 export async function startTestSmtpServer(
   options: Partial<SMTPServerOptions> = {},
-  { acceptDelayMs = 0 } = {},
+  { acceptDelayMs = 0, headersOnly = false }: TestSmtpOptions = {},
 ): Promise<TestSmtpServer> {
   const messages: CapturedMail[] = [];
-  const rejections: { match: (address: string) => boolean; code: number; message: string }[] = [];
+  const recipientAttempts = new Map<string, number>();
+  const rejections: {
+    match: (address: string) => boolean;
+    code: number;
+    message: string;
+    once: boolean;
+    rejected: Set<string>;
+  }[] = [];
   let waiters: { count: number; resolve: () => void }[] = [];
   let sessions = 0;
+  let peak = 0;
   let receiving = 0;
   let idleWaiters: (() => void)[] = [];
   const notifyIfIdle = () => {
@@ -46,70 +81,102 @@ export async function startTestSmtpServer(
     idleWaiters = [];
   };
 
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    size: 10 * 1024 * 1024,
-    onConnect(_session, callback) {
-      sessions++;
-      callback();
-    },
-    onClose() {
-      sessions--;
-      notifyIfIdle();
-    },
-    onRcptTo(address, _session, callback) {
-      const rejection = rejections.find((candidate) => candidate.match(address.address));
-      if (!rejection) return callback();
-      const error = Object.assign(new Error(rejection.message), { responseCode: rejection.code });
-      callback(error);
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', async () => {
-        // Received in full: kept even if the client is gone by the time the reply is due.
-        receiving++;
-        if (acceptDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptDelayMs));
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const parsed = await simpleParser(raw);
-        messages.push({
-          envelopeTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw,
-          parsed,
-          header(name) {
-            const line = parsed.headerLines.find((candidate) => candidate.key === name.toLowerCase())?.line;
-            return line
-              ?.slice(line.indexOf(':') + 1)
-              .replace(/\r?\n[ \t]+/g, ' ')
-              .trim();
-          },
-        });
-        waiters = waiters.filter((waiter) => {
-          if (messages.length < waiter.count) return true;
-          waiter.resolve();
-          return false;
-        });
-        receiving--;
-        notifyIfIdle();
-        callback();
-      });
-    },
-    ...options,
-  });
+  const keep = async (raw: string, envelopeTo: string[]) => {
+    const parsed = await simpleParser(headersOnly ? raw.slice(0, raw.indexOf('\r\n\r\n') + 2) : raw);
+    messages.push({
+      envelopeTo,
+      raw,
+      parsed,
+      header(name) {
+        const line = parsed.headerLines.find((candidate) => candidate.key === name.toLowerCase())?.line;
+        return line
+          ?.slice(line.indexOf(':') + 1)
+          .replace(/\r?\n[ \t]+/g, ' ')
+          .trim();
+      },
+    });
+    waiters = waiters.filter((waiter) => {
+      if (messages.length < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
 
-  // A client that dies mid-session (a killed worker) resets its connection: expected, not a failure.
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = async (port: number) => {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      size: 10 * 1024 * 1024,
+      // On stop, sessions still open after this long are answered 421 and closed.
+      closeTimeout: 1000,
+      onConnect(_session, callback) {
+        sessions++;
+        peak = Math.max(peak, sessions);
+        callback();
+      },
+      onClose() {
+        sessions--;
+        notifyIfIdle();
+      },
+      onRcptTo({ address }, _session, callback) {
+        recipientAttempts.set(address, (recipientAttempts.get(address) ?? 0) + 1);
+        const rejection = rejections.find(
+          (candidate) => candidate.match(address) && !(candidate.once && candidate.rejected.has(address)),
+        );
+        if (!rejection) return callback();
+        rejection.rejected.add(address);
+        callback(Object.assign(new Error(rejection.message), { responseCode: rejection.code }));
+      },
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', async () => {
+          // Received in full: kept even if the client is gone by the time the reply is due.
+          receiving++;
+          if (acceptDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptDelayMs));
+          const raw = Buffer.concat(chunks).toString('utf8');
+          await keep(
+            raw,
+            session.envelope.rcptTo.map((rcpt) => rcpt.address),
+          );
+          receiving--;
+          notifyIfIdle();
+          callback();
+        });
+      },
+      ...options,
+    });
+    // A client that dies mid-session (a killed worker) resets its connection: expected, not a failure.
+    server.on('error', () => {});
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return server;
+  };
+
+  let server: SMTPServer | undefined = await listen(0);
   const port = (server.server.address() as AddressInfo).port;
+  const stop = async () => {
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
 
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
-    rejectRecipient(match, code, message) {
-      rejections.push({ match, code, message });
+    recipientAttempts,
+    peakSessions: () => peak,
+    rejectRecipient(match, code, message, { once = false } = {}) {
+      rejections.push({ match, code, message, once, rejected: new Set() });
+    },
+    countByRecipient(subject) {
+      const counts = new Map<string, number>();
+      for (const mail of messages) {
+        if (mail.parsed.subject !== subject) continue;
+        for (const to of mail.envelopeTo) counts.set(to, (counts.get(to) ?? 0) + 1);
+      }
+      return counts;
     },
     async waitFor(count, timeoutMs = 15_000) {
       if (messages.length < count) {
@@ -146,6 +213,10 @@ export async function startTestSmtpServer(
         notifyIfIdle();
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop,
+    async start() {
+      if (!server) server = await listen(port);
+    },
+    close: stop,
   };
 }
