@@ -1,5 +1,11 @@
 import { loadConfig } from '@digest/config';
-import { countDeliveriesByStatus, type DeliveryCounts, findIssue, insertSubscribersIfNew, type Issue } from '@digest/db';
+import {
+  countDeliveriesByStatus,
+  type DeliveryCounts,
+  findIssue,
+  type Issue,
+  insertSubscribersIfNew,
+} from '@digest/db';
 import { importPapers } from '@digest/digest';
 import { openResources, type Resources } from '@digest/runtime';
 import { fixture } from './fixtures.ts';
@@ -51,7 +57,10 @@ export interface ChaosStack {
 }
 
 /** Postgres, Redis and SMTP of the scenario's own, so it can restart, flush and stop them. */
-export async function openChaosStack({ acceptDelayMs, poolSize = POOL_SIZE }: ChaosOptions): Promise<ChaosStack> {
+export async function openChaosStack({
+  acceptDelayMs,
+  poolSize = POOL_SIZE,
+}: ChaosOptions): Promise<ChaosStack> {
   const [postgres, redis, smtp] = await Promise.all([
     startPrivatePostgres(),
     startPrivateRedis(),
@@ -185,8 +194,8 @@ export async function checkLedger(
 
   const samples: Record<string, string[]> = {};
   const note = (kind: keyof LedgerCheck, email: string) => {
-    const list = (samples[kind] ??= []);
-    if (list.length < 5) list.push(email);
+    const list = samples[kind] ?? [];
+    if (list.length < 5) samples[kind] = [...list, email];
   };
   const check: LedgerCheck = {
     issueStatus: current?.status ?? 'missing',

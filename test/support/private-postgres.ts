@@ -34,7 +34,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const pgCtl = (...args: string[]) =>
     asOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', join(home, 'server.log'), '-w', ...args]);
 
-  await asOwner(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  await asOwner(join(bin, 'initdb'), [
+    ...['-D', data, '-A', 'trust'],
+    ...['-U', 'postgres', '--no-sync', '-E', 'UTF8'],
+  ]);
   // Only TCP on the chosen port and a socket in the temp dir: nothing can reach the shared cluster.
   // Durability settings off: the restart under test is a clean one (fast shutdown), not a power cut.
   appendFileSync(
