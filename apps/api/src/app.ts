@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireAdminToken } from './admin/auth.ts';
-import { QUEUE_DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard.ts';
+import { adminConsole } from './admin/console.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { archiveRoutes } from './archive/routes.ts';
 import { createMetrics } from './health/metrics.ts';
@@ -18,7 +18,8 @@ import { subscriptionRoutes } from './subscriptions/routes.ts';
 
 export type ApiDeps = Omit<Resources, 'close'>;
 
-/** Public requests are small forms and JSON; only the admin paper import carries real payloads. */
+/** Public requests are small forms and JSON; only the admin paper imports carry real payloads. */
+const IMPORT_PATHS = new Set(['/api/admin/papers', '/admin/papers/import']);
 const PUBLIC_BODY_LIMIT = 64 * 1024;
 const ADMIN_IMPORT_BODY_LIMIT = 25 * 1024 * 1024;
 /** Confirmation mails one inbox may receive a day, however its address is spelled. */
@@ -35,16 +36,16 @@ export function createApp(deps: ApiDeps) {
   const publicLimit = bodyLimit({ maxSize: PUBLIC_BODY_LIMIT, onError: tooLarge });
 
   const metrics = createMetrics(deps.db, deps.queues);
+  const onError = errorHandler(logger);
 
   return new Hono()
-    .onError(errorHandler(logger))
+    .onError(onError)
     .notFound(notFound)
     .use(metrics.observe)
     .use(secureHeaders())
-    .use('*', (c, next) => (c.req.path === '/api/admin/papers' ? importLimit : publicLimit)(c, next))
+    .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
     .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
-    .use(`${QUEUE_DASHBOARD_PATH}/*`, requireAdminToken(config.ADMIN_TOKEN, { allowBasic: true }))
     .route('/', assetRoutes())
     .route('/', healthRoutes(deps.db, deps.redis, metrics.registry))
     .route(
@@ -72,5 +73,16 @@ export function createApp(deps: ApiDeps) {
     )
     .route('/', archiveRoutes(deps.digest))
     .route('/api/admin', adminRoutes(deps.digest))
-    .route(QUEUE_DASHBOARD_PATH, queueDashboard(deps.queues));
+    .route(
+      '/admin',
+      adminConsole({
+        ctx: deps.digest,
+        queues: deps.queues,
+        redis: deps.redis,
+        adminToken: config.ADMIN_TOKEN,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        queueDashboardWrite: config.QUEUE_DASHBOARD_WRITE,
+        fallbackError: onError,
+      }),
+    );
 }

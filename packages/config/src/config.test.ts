@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(config.SEND_RATE).toBeUndefined();
     expect(config.ADMIN_TOKEN).toBeTruthy();
     expect(config.dkim).toBeUndefined();
+    expect(config.QUEUE_DASHBOARD_WRITE).toBe(false);
+  });
+
+  it('enables queue dashboard actions only with QUEUE_DASHBOARD_WRITE=true', () => {
+    expect(loadConfig({ QUEUE_DASHBOARD_WRITE: 'true' }, silent).QUEUE_DASHBOARD_WRITE).toBe(true);
+    expect(loadConfig({ QUEUE_DASHBOARD_WRITE: 'false' }, silent).QUEUE_DASHBOARD_WRITE).toBe(false);
+    expect(() => loadConfig({ QUEUE_DASHBOARD_WRITE: 'yes' }, silent)).toThrowError(/QUEUE_DASHBOARD_WRITE/);
   });
 
   it('refuses to start in production without the secrets, naming them', () => {

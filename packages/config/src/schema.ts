@@ -112,6 +112,11 @@ export const configSchema = z.object({
       .optional(),
   ),
   TRUST_PROXY: trustProxy,
+  /** The queue dashboard only shows jobs unless this is exactly `true`: its actions can add or drop any job. */
+  QUEUE_DASHBOARD_WRITE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './client.ts';
 import type { Cadence, DeliveryStatus } from './schema.ts';
+import { type Page, prefixPattern, toPage } from './search.ts';
 
 /** Queues one delivery for every active, unpaused subscriber of the cadence; returns how many. */
 export async function queueDeliveriesForAudience(db: Db, issueId: number, cadence: Cadence): Promise<number> {
@@ -149,9 +150,13 @@ export async function countDeliveriesByStatus(db: Db, issueId: number): Promise<
     .where('issue_id', '=', issueId)
     .groupBy('status')
     .execute();
-  const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0 };
+  const counts = emptyCounts();
   for (const row of rows) counts[row.status] = Number(row.count);
   return counts;
+}
+
+export function emptyCounts(): DeliveryCounts {
+  return { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0 };
 }
 
 export interface RequeueSelection {
@@ -210,6 +215,10 @@ export async function listDeliveries(
   issueId: number,
   page: { limit: number; offset: number },
 ): Promise<DeliveryListing[]> {
+  return deliveryListing(db, issueId).orderBy('s.email').limit(page.limit).offset(page.offset).execute();
+}
+
+function deliveryListing(db: Db, issueId: number) {
   return db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
@@ -221,9 +230,119 @@ export async function listDeliveries(
       'd.smtp_message_id as smtpMessageId',
       'd.sent_at as sentAt',
     ])
-    .where('d.issue_id', '=', issueId)
-    .orderBy('s.email')
-    .limit(page.limit)
-    .offset(page.offset)
+    .where('d.issue_id', '=', issueId);
+}
+
+export interface DeliverySearch {
+  status?: DeliveryStatus;
+  /** Addresses starting with this, case-insensitively. */
+  emailPrefix?: string;
+  /** Keyset cursor: the lower-cased address of the last row of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/** One page of the issue's deliveries in address order, filtered by status and address prefix. */
+export async function searchDeliveries(
+  db: Db,
+  issueId: number,
+  query: DeliverySearch,
+): Promise<Page<DeliveryListing>> {
+  let select = deliveryListing(db, issueId)
+    .orderBy(sql`lower(s.email)`)
+    .limit(query.limit + 1);
+  if (query.status) select = select.where('d.status', '=', query.status);
+  if (query.emailPrefix) {
+    select = select.where(
+      sql<string>`lower(s.email)`,
+      'like',
+      prefixPattern(query.emailPrefix.toLowerCase()),
+    );
+  }
+  if (query.after !== undefined) select = select.where(sql<string>`lower(s.email)`, '>', query.after);
+  return toPage(await select.execute(), query.limit, (row) => row.email.toLowerCase());
+}
+
+export interface FailureGroup {
+  status: Extract<DeliveryStatus, 'failed' | 'bounced'>;
+  reason: string;
+  count: number;
+}
+
+/** The issue's failed and bounced deliveries grouped by their last error, most frequent first. */
+export async function countFailuresByReason(db: Db, issueId: number): Promise<FailureGroup[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select([
+      'status',
+      (eb) => eb.fn.coalesce('last_error', eb.val('no reason recorded')).as('reason'),
+      (eb) => eb.fn.countAll<number>().as('count'),
+    ])
+    .where('issue_id', '=', issueId)
+    .where('status', 'in', ['failed', 'bounced'])
+    .groupBy(['status', 'last_error'])
+    .orderBy('count', 'desc')
+    .orderBy('reason')
+    .execute();
+  return rows.map((row) => ({
+    status: row.status as FailureGroup['status'],
+    reason: row.reason,
+    count: Number(row.count),
+  }));
+}
+
+/** Counts by status of several issues at once (issues without deliveries are absent). */
+export async function countDeliveriesByIssue(
+  db: Db,
+  issueIds: number[],
+): Promise<Map<number, DeliveryCounts>> {
+  const counts = new Map<number, DeliveryCounts>();
+  if (issueIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['issue_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('issue_id', 'in', issueIds)
+    .groupBy(['issue_id', 'status'])
+    .execute();
+  for (const row of rows) {
+    const issue = counts.get(row.issue_id) ?? emptyCounts();
+    issue[row.status] = Number(row.count);
+    counts.set(row.issue_id, issue);
+  }
+  return counts;
+}
+
+export interface SubscriberDelivery {
+  cadence: Cadence;
+  issueDate: string;
+  subject: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  sentAt: Date | null;
+}
+
+/** What one subscriber was sent, newest issue first. */
+export async function listSubscriberDeliveries(
+  db: Db,
+  subscriberId: number,
+  limit: number,
+): Promise<SubscriberDelivery[]> {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('issues as i', 'i.id', 'd.issue_id')
+    .select([
+      'i.cadence as cadence',
+      'i.issue_date as issueDate',
+      'i.subject as subject',
+      'd.status as status',
+      'd.attempts as attempts',
+      'd.last_error as lastError',
+      'd.sent_at as sentAt',
+    ])
+    .where('d.subscriber_id', '=', subscriberId)
+    .orderBy('i.issue_date', 'desc')
+    .orderBy('i.cadence')
+    .limit(limit)
     .execute();
 }

@@ -4,4 +4,5 @@ export * from './issues.ts';
 export { migrateToLatest } from './migrate.ts';
 export * from './papers.ts';
 export type * from './schema.ts';
+export type { Page } from './search.ts';
 export * from './subscribers.ts';

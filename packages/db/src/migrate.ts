@@ -3,12 +3,14 @@ import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migrat
 import * as initial from './migrations/2026-11-25T00-00_initial.ts';
 import * as issueSlotNonce from './migrations/2026-12-01T22-40_issue-slot-nonce.ts';
 import * as subscriberTimezone from './migrations/2026-12-01T23-10_subscriber-timezone.ts';
+import * as subscriberEmailPrefixIndex from './migrations/2026-12-01T23-30_subscriber-email-prefix-index.ts';
 
 /** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T00-00_initial': initial,
   '2026-12-01T22-40_issue-slot-nonce': issueSlotNonce,
   '2026-12-01T23-10_subscriber-timezone': subscriberTimezone,
+  '2026-12-01T23-30_subscriber-email-prefix-index': subscriberEmailPrefixIndex,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

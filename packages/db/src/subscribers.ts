@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './client.ts';
-import type { NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
+import type { Cadence, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
+import { type Page, prefixPattern, toPage } from './search.ts';
 
 export { MAX_PAPERS_PER_EMAIL } from '@digest/core';
 
@@ -81,6 +82,35 @@ export async function listSubscribers(db: Db, query: SubscriberListQuery): Promi
   let select = db.selectFrom('subscribers').selectAll().orderBy('id').limit(query.limit).offset(query.offset);
   if (query.status) select = select.where('status', '=', query.status);
   return select.execute();
+}
+
+export interface SubscriberSearch {
+  /** Addresses starting with this, case-insensitively. */
+  emailPrefix?: string;
+  status?: SubscriberStatus;
+  cadence?: Cadence;
+  /** Keyset cursor: the lower-cased address of the last row of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * One page of subscribers in address order (lower-cased, which is unique). Keyset pagination:
+ * a page costs the same however deep it is, and rows added meanwhile never shift a page.
+ */
+export async function searchSubscribers(db: Db, query: SubscriberSearch): Promise<Page<Subscriber>> {
+  let select = db
+    .selectFrom('subscribers')
+    .selectAll()
+    .orderBy(sql`lower(email)`)
+    .limit(query.limit + 1);
+  if (query.emailPrefix) {
+    select = select.where(sql<string>`lower(email)`, 'like', prefixPattern(query.emailPrefix.toLowerCase()));
+  }
+  if (query.after !== undefined) select = select.where(sql<string>`lower(email)`, '>', query.after);
+  if (query.status) select = select.where('status', '=', query.status);
+  if (query.cadence) select = select.where('cadence', '=', query.cadence);
+  return toPage(await select.execute(), query.limit, (row) => row.email.toLowerCase());
 }
 
 /** Streams every subscriber in id order, a page at a time, so memory stays flat. */

@@ -10,6 +10,16 @@ export {
 } from './context.ts';
 export { requestBuild } from './dispatch.ts';
 export { type ImportResult, importPapers } from './import.ts';
+export {
+  type CountsWithTotal,
+  type IssueLedger,
+  type IssueOverview,
+  issueLedger,
+  listIssueOverviews,
+  type RankedPapers,
+  rankedPapers,
+  requireIssue,
+} from './ledger.ts';
 export type { RejectedRecord } from './paper-import.ts';
 export { type IssueReport, issueReport, previewIssue, publicCopy, settledIssueReport } from './report.ts';
 export { type ResendRequest, resendIssue } from './resend.ts';

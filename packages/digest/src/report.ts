@@ -2,7 +2,6 @@ import { AppError } from '@digest/core';
 import {
   completeIssueIfDone,
   countDeliveriesByStatus,
-  type DeliveryCounts,
   findIssue,
   type IssuePaper,
   selectTrendingPapers,
@@ -10,6 +9,7 @@ import {
 import { escapeHtml, slotMarkers } from '@digest/email';
 import { renderIssue, toIssuePaper } from './build.ts';
 import { type DigestContext, type IssueKey, type IssueMail, issueMail } from './context.ts';
+import { type CountsWithTotal, requireIssue, withTotal } from './ledger.ts';
 import { issuePeriod } from './schedule.ts';
 
 export interface IssueReport extends IssueKey {
@@ -19,13 +19,12 @@ export interface IssueReport extends IssueKey {
   createdAt: Date;
   completedAt: Date | null;
   papers: IssuePaper[];
-  deliveries: DeliveryCounts & { total: number };
+  deliveries: CountsWithTotal;
 }
 
 /** An issue's papers and how its deliveries stand. */
 export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey): Promise<IssueReport> {
-  const issue = await findIssue(ctx.db, key.cadence, key.date);
-  if (!issue) throw new AppError('not_found', `No ${key.cadence} issue exists for ${key.date}.`);
+  const issue = await requireIssue(ctx, key);
   const counts = await countDeliveriesByStatus(ctx.db, issue.id);
   return {
     ...key,
@@ -35,7 +34,7 @@ export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey)
     createdAt: issue.created_at,
     completedAt: issue.completed_at,
     papers: issue.papers,
-    deliveries: { ...counts, total: Object.values(counts).reduce((sum, count) => sum + count, 0) },
+    deliveries: withTotal(counts),
   };
 }
 

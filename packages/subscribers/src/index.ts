@@ -20,6 +20,8 @@ export {
 export {
   type Consent,
   confirm,
+  endSubscription,
+  eraseSubscriber,
   parseSignup,
   type SubscriptionContext,
   savePreferences,

@@ -3,6 +3,7 @@ import {
   activatePendingSubscriber,
   type ConsentSource,
   type Db,
+  deleteSubscriberByEmail,
   findSubscriberByEmail,
   findSubscriberById,
   insertSubscriber,
@@ -124,9 +125,28 @@ export async function unsubscribe(
   token: string,
 ): Promise<void> {
   const { subscriberId } = verifiedLink(ctx, 'unsubscribe', token);
+  await endSubscription(ctx, subscriberId);
+}
+
+/**
+ * Unsubscribes an active or pending subscriber (the record and its history stay); returns
+ * whether anything changed. Bounced, complained or departed addresses are left as they are.
+ */
+export async function endSubscription(
+  ctx: Pick<SubscriptionContext, 'db'>,
+  subscriberId: number,
+): Promise<boolean> {
   const subscriber = await findSubscriberById(ctx.db, subscriberId);
-  if (subscriber?.status !== 'active' && subscriber?.status !== 'pending') return;
+  if (subscriber?.status !== 'active' && subscriber?.status !== 'pending') return false;
   await updateSubscriber(ctx.db, subscriber.id, { status: 'unsubscribed', unsubscribed_at: new Date() });
+  return true;
+}
+
+/** Erases a subscriber and their delivery history, or says there is no such address. */
+export async function eraseSubscriber(ctx: Pick<SubscriptionContext, 'db'>, email: string): Promise<void> {
+  if (!(await deleteSubscriberByEmail(ctx.db, email))) {
+    throw new AppError('not_found', `No subscriber with the address ${email}.`);
+  }
 }
 
 export async function savePreferences(

@@ -1,7 +1,7 @@
 import { AppError, dateInZone, isoDateSchema, parseInput } from '@digest/core';
-import { deleteSubscriberByEmail, listDeliveries, listSubscribers } from '@digest/db';
+import { listDeliveries, listSubscribers } from '@digest/db';
 import { type DigestContext, importPapers, issueReport, requestBuild, resendIssue } from '@digest/digest';
-import { cadenceSchema, emailSchema } from '@digest/subscribers';
+import { cadenceSchema, emailSchema, eraseSubscriber } from '@digest/subscribers';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { readJson } from '../http/input.ts';
@@ -95,9 +95,7 @@ export function adminRoutes(ctx: DigestContext) {
 
     .delete('/subscribers/:email', async (c) => {
       const email = parseInput(emailSchema, c.req.param('email'), 'email');
-      if (!(await deleteSubscriberByEmail(ctx.db, email))) {
-        throw new AppError('not_found', `No subscriber with the address ${email}.`);
-      }
+      await eraseSubscriber(ctx, email);
       return c.body(null, 204);
     });
 }

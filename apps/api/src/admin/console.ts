@@ -1,0 +1,87 @@
+import { AppError } from '@digest/core';
+import type { DigestContext } from '@digest/digest';
+import type { Queues, RedisConnection } from '@digest/queue';
+import { type Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { clientAddress, readForm } from '../http/input.ts';
+import { tokenMatcher } from './auth.ts';
+import { assertCsrf } from './forms.ts';
+import { type AdminEnv, jsonBodiesOnly, readOnlyUnless, requireSession, sameOriginOnly } from './guard.ts';
+import { issuePages } from './issue-pages.ts';
+import { paperPages } from './paper-pages.ts';
+import { queueDashboard } from './queue-dashboard.ts';
+import { AdminSessions, CONSOLE_PATH } from './session.ts';
+import { signInLimiter } from './sign-in-limit.ts';
+import { subscriberPages } from './subscriber-pages.ts';
+import { errorPage } from './views/layout.ts';
+import { loginPage } from './views/login.ts';
+
+export interface ConsoleOptions {
+  ctx: DigestContext;
+  queues: Queues;
+  redis: RedisConnection;
+  adminToken: string;
+  publicBaseUrl: string;
+  queueDashboardWrite: boolean;
+  /** Answers what the console does not (unexpected errors, JSON callers). */
+  fallbackError: (error: Error, c: Context) => Response | Promise<Response>;
+}
+
+const SIGN_IN_PATH = `${CONSOLE_PATH}/login`;
+
+/**
+ * The admin console at /admin: sign-in, issues, subscribers, papers and the queue dashboard,
+ * all behind one signed session cookie. Every state change must come from the console's own
+ * origin and carry the session's CSRF token (or, for the dashboard, be JSON).
+ */
+export function adminConsole(options: ConsoleOptions) {
+  const { ctx } = options;
+  const sessions = new AdminSessions(options.adminToken, options.publicBaseUrl);
+  const tokenMatches = tokenMatcher(options.adminToken);
+  const limiter = signInLimiter(options.redis, `${options.queues.prefix}:ratelimit:admin-sign-in`);
+
+  return new Hono<AdminEnv>()
+    .onError((error, c) => {
+      if (!(error instanceof AppError) || c.req.path.startsWith(`${CONSOLE_PATH}/queues/api/`)) {
+        return options.fallbackError(error, c);
+      }
+      if (error.code === 'rate_limited') c.header('Retry-After', '900');
+      return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
+    })
+    .use('*', sameOriginOnly(options.publicBaseUrl))
+
+    .get('/login', (c) => {
+      if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
+      return c.html(loginPage({ next: safeNext(c.req.query('next')) }));
+    })
+    .post('/login', async (c) => {
+      const client = clientAddress(c);
+      await limiter.assertAllowed(client);
+      const form = await readForm(c);
+      if (!tokenMatches(form.token ?? '')) {
+        await limiter.recordFailure(client);
+        ctx.logger.warn({ client }, 'admin sign-in refused');
+        return c.html(loginPage({ next: safeNext(form.next), error: 'That is not the admin token.' }), 401);
+      }
+      sessions.start(c);
+      return c.redirect(safeNext(form.next), 303);
+    })
+
+    .use('*', requireSession(sessions, SIGN_IN_PATH))
+    .get('/', (c) => c.redirect(`${CONSOLE_PATH}/issues`, 303))
+    .post('/logout', async (c) => {
+      assertCsrf(sessions, c, (await readForm(c))._csrf);
+      sessions.end(c);
+      return c.redirect(SIGN_IN_PATH, 303);
+    })
+    .route('/issues', issuePages(ctx, sessions))
+    .route('/subscribers', subscriberPages(ctx, sessions))
+    .route('/', paperPages(ctx, sessions))
+    .use('/queues/*', jsonBodiesOnly(), readOnlyUnless(options.queueDashboardWrite, 'The queue dashboard'))
+    .route('/queues', queueDashboard(options.queues, options.queueDashboardWrite));
+}
+
+/** Only a console path: never another site, nor `//host` which a browser reads as one. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/admin(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : CONSOLE_PATH;
+}

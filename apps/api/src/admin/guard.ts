@@ -1,0 +1,82 @@
+import { AppError } from '@digest/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AdminSession, AdminSessions } from './session.ts';
+
+export type AdminEnv = { Variables: { session: AdminSession } };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Every state-changing request must come from the console itself: its Origin is this server
+ * (as the browser reached it, or PUBLIC_BASE_URL behind a proxy), or, for a browser that sends
+ * no Origin, `Sec-Fetch-Site: same-origin`. Anything else, including a client sending neither, is refused.
+ */
+export function sameOriginOnly(publicBaseUrl: string): MiddlewareHandler {
+  const publicOrigin = new URL(publicBaseUrl).origin;
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const origin = c.req.header('origin');
+      const allowed =
+        origin !== undefined
+          ? origin === publicOrigin || origin === new URL(c.req.url).origin
+          : c.req.header('sec-fetch-site') === 'same-origin';
+      if (!allowed) throw new AppError('forbidden', 'This request did not come from the admin console.');
+    }
+    await next();
+  };
+}
+
+/**
+ * Pages need a signed-in admin: a browser asking for a page is sent to the sign-in form (and
+ * back afterwards); any other request is refused.
+ */
+export function requireSession(sessions: AdminSessions, signInPath: string): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    const session = sessions.read(c);
+    if (!session) {
+      if (c.req.method === 'GET' && !c.req.path.includes('/api/')) {
+        return c.redirect(`${signInPath}?next=${encodeURIComponent(pathWithQuery(c))}`, 303);
+      }
+      throw new AppError('unauthorized', 'Sign in to the admin console first.');
+    }
+    c.set('session', session);
+    await next();
+  };
+}
+
+/**
+ * A state change must say what it sends: JSON, or no body at all (the queue dashboard's own
+ * buttons send bodiless PUTs). A form or text/plain post, which any site can make a browser send,
+ * is refused.
+ */
+export function jsonBodiesOnly(): MiddlewareHandler {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const type = c.req.header('content-type');
+      const length = c.req.header('content-length');
+      const bodiless = type === undefined && (length === undefined || length === '0');
+      if (!bodiless && !/^application\/json\s*(;|$)/i.test(type ?? '')) {
+        throw new AppError('forbidden', 'State changes here take application/json only.');
+      }
+    }
+    await next();
+  };
+}
+
+/** Refuses every state change unless `writable`. */
+export function readOnlyUnless(writable: boolean, what: string): MiddlewareHandler {
+  return async (c, next) => {
+    if (!writable && !SAFE_METHODS.has(c.req.method)) {
+      throw new AppError(
+        'forbidden',
+        `${what} is read-only (set QUEUE_DASHBOARD_WRITE=true to allow actions).`,
+      );
+    }
+    await next();
+  };
+}
+
+export function pathWithQuery(c: Context): string {
+  const url = new URL(c.req.url);
+  return `${url.pathname}${url.search}`;
+}

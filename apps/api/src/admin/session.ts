@@ -1,0 +1,104 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+
+const SESSION_COOKIE = 'admin_session';
+const NOTICE_COOKIE = 'admin_notice';
+const SESSION_SECONDS = 8 * 60 * 60;
+export const CONSOLE_PATH = '/admin';
+
+export interface AdminSession {
+  id: string;
+  expiresAt: Date;
+  /** Goes in every form of the console; a post without it changes nothing. */
+  csrfToken: string;
+}
+
+export interface Notice {
+  kind: 'success' | 'error';
+  text: string;
+}
+
+/**
+ * Stateless admin sessions: the cookie carries a random id and its expiry, signed with a key
+ * derived from ADMIN_TOKEN, so changing the token signs every session out. The CSRF token is
+ * derived from the session id, so it needs no storage either.
+ */
+export class AdminSessions {
+  readonly #key: Buffer;
+  readonly #secure: boolean;
+
+  constructor(adminToken: string, publicBaseUrl: string) {
+    this.#key = createHash('sha256').update('admin-session\0').update(adminToken).digest();
+    this.#secure = publicBaseUrl.startsWith('https:');
+  }
+
+  start(c: Context): AdminSession {
+    const id = randomBytes(18).toString('base64url');
+    const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
+    const value = `${id}.${expires}`;
+    setCookie(c, SESSION_COOKIE, `${value}.${this.#sign(value)}`, this.#cookieOptions(SESSION_SECONDS));
+    return this.#session(id, expires);
+  }
+
+  /** The session the request carries, when its signature holds and it has not expired. */
+  read(c: Context): AdminSession | undefined {
+    const [id, expires, signature] = getCookie(c, SESSION_COOKIE)?.split('.') ?? [];
+    if (!id || !expires || !signature || !/^\d{1,12}$/.test(expires)) return undefined;
+    if (!this.#verify(`${id}.${expires}`, signature)) return undefined;
+    if (Number(expires) * 1000 <= Date.now()) return undefined;
+    return this.#session(id, Number(expires));
+  }
+
+  end(c: Context): void {
+    deleteCookie(c, SESSION_COOKIE, this.#cookieOptions(0));
+  }
+
+  csrfValid(session: AdminSession, given: string | undefined): boolean {
+    return given !== undefined && equal(given, session.csrfToken);
+  }
+
+  /** A result message shown once, by the page the action redirects to. */
+  flash(c: Context, notice: Notice): void {
+    const value = Buffer.from(JSON.stringify(notice)).toString('base64url');
+    setCookie(c, NOTICE_COOKIE, `${value}.${this.#sign(`notice.${value}`)}`, this.#cookieOptions(60));
+  }
+
+  takeNotice(c: Context): Notice | undefined {
+    const cookie = getCookie(c, NOTICE_COOKIE);
+    if (!cookie) return undefined;
+    deleteCookie(c, NOTICE_COOKIE, this.#cookieOptions(0));
+    const [value, signature] = cookie.split('.');
+    if (!value || !signature || !this.#verify(`notice.${value}`, signature)) return undefined;
+    const notice = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Notice;
+    return { kind: notice.kind === 'error' ? 'error' : 'success', text: String(notice.text) };
+  }
+
+  #session(id: string, expires: number): AdminSession {
+    return { id, expiresAt: new Date(expires * 1000), csrfToken: this.#sign(`csrf.${id}`) };
+  }
+
+  #sign(value: string): string {
+    return createHmac('sha256', this.#key).update(value).digest('base64url');
+  }
+
+  #verify(value: string, signature: string): boolean {
+    return equal(signature, this.#sign(value));
+  }
+
+  #cookieOptions(maxAge: number) {
+    return {
+      path: CONSOLE_PATH,
+      httpOnly: true,
+      secure: this.#secure,
+      sameSite: 'Strict' as const,
+      maxAge,
+    };
+  }
+}
+
+function equal(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
