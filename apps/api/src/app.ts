@@ -19,6 +19,9 @@ import { subscriptionRoutes } from './subscriptions/routes.ts';
 export type ApiDeps = Omit<Resources, 'close'>;
 
 /** Public requests are small forms and JSON; only the admin paper imports carry real payloads. */
+/** Sign-in attempts per client in any 15 minutes: enough for a person, nothing for a guesser. */
+const SIGN_INS = 10;
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
 const IMPORT_PATHS = new Set(['/api/admin/papers', '/admin/papers/import']);
 const PUBLIC_BODY_LIMIT = 64 * 1024;
 const ADMIN_IMPORT_BODY_LIMIT = 25 * 1024 * 1024;
@@ -37,6 +40,7 @@ export function createApp(deps: ApiDeps) {
 
   const metrics = createMetrics(deps.db, deps.queues);
   const onError = errorHandler(logger);
+  const clientAddress = clientAddressOf(config.TRUST_PROXY);
 
   return new Hono()
     .onError(onError)
@@ -54,7 +58,7 @@ export function createApp(deps: ApiDeps) {
         ctx: deps,
         publicBaseUrl: config.PUBLIC_BASE_URL,
         allowedOrigins: config.ALLOWED_ORIGINS,
-        clientAddress: clientAddressOf(config.TRUST_PROXY),
+        clientAddress,
         limitSignups: clientRateLimiter(
           slidingWindow(
             deps.redis,
@@ -78,7 +82,15 @@ export function createApp(deps: ApiDeps) {
       adminConsole({
         ctx: deps.digest,
         queues: deps.queues,
-        redis: deps.redis,
+        clientAddress,
+        limitSignIns: clientRateLimiter(
+          slidingWindow(
+            deps.redis,
+            `${deps.queues.prefix}:ratelimit:admin-sign-in`,
+            SIGN_INS,
+            SIGN_IN_WINDOW_MS,
+          ),
+        ),
         adminToken: config.ADMIN_TOKEN,
         publicBaseUrl: config.PUBLIC_BASE_URL,
         queueDashboardWrite: config.QUEUE_DASHBOARD_WRITE,

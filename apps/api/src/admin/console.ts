@@ -3,7 +3,8 @@ import type { DigestContext } from '@digest/digest';
 import type { Queues, RedisConnection } from '@digest/queue';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { clientAddress, readForm } from '../http/input.ts';
+import { clientBucket } from '../http/client.ts';
+import { readForm } from '../http/input.ts';
 import { tokenMatcher } from './auth.ts';
 import { assertCsrf } from './forms.ts';
 import { type AdminEnv, jsonBodiesOnly, readOnlyUnless, requireSession, sameOriginOnly } from './guard.ts';
@@ -11,7 +12,6 @@ import { issuePages } from './issue-pages.ts';
 import { paperPages } from './paper-pages.ts';
 import { queueDashboard } from './queue-dashboard.ts';
 import { AdminSessions, CONSOLE_PATH } from './session.ts';
-import { signInLimiter } from './sign-in-limit.ts';
 import { subscriberPages } from './subscriber-pages.ts';
 import { errorPage } from './views/layout.ts';
 import { loginPage } from './views/login.ts';
@@ -19,7 +19,9 @@ import { loginPage } from './views/login.ts';
 export interface ConsoleOptions {
   ctx: DigestContext;
   queues: Queues;
-  redis: RedisConnection;
+  clientAddress: (c: Context) => string;
+  /** Throws a rate_limited AppError once a client has tried to sign in too often. */
+  limitSignIns: (client: string) => Promise<void>;
   adminToken: string;
   publicBaseUrl: string;
   queueDashboardWrite: boolean;
@@ -38,14 +40,13 @@ export function adminConsole(options: ConsoleOptions) {
   const { ctx } = options;
   const sessions = new AdminSessions(options.adminToken, options.publicBaseUrl);
   const tokenMatches = tokenMatcher(options.adminToken);
-  const limiter = signInLimiter(options.redis, `${options.queues.prefix}:ratelimit:admin-sign-in`);
 
   return new Hono<AdminEnv>()
     .onError((error, c) => {
       if (!(error instanceof AppError) || c.req.path.startsWith(`${CONSOLE_PATH}/queues/api/`)) {
         return options.fallbackError(error, c);
       }
-      if (error.code === 'rate_limited') c.header('Retry-After', '900');
+      if (error.code === 'rate_limited') c.header('Retry-After', String(error.retryAfterSeconds ?? 60));
       return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
     })
     .use('*', sameOriginOnly(options.publicBaseUrl))
@@ -55,12 +56,11 @@ export function adminConsole(options: ConsoleOptions) {
       return c.html(loginPage({ next: safeNext(c.req.query('next')) }));
     })
     .post('/login', async (c) => {
-      const client = clientAddress(c);
-      await limiter.assertAllowed(client);
+      // Every attempt counts, checked before the token is: a guesser over the limit learns nothing.
+      await options.limitSignIns(clientBucket(options.clientAddress(c)));
       const form = await readForm(c);
       if (!tokenMatches(form.token ?? '')) {
-        await limiter.recordFailure(client);
-        ctx.logger.warn({ client }, 'admin sign-in refused');
+        ctx.logger.warn('admin sign-in refused');
         return c.html(loginPage({ next: safeNext(form.next), error: 'That is not the admin token.' }), 401);
       }
       sessions.start(c);
