@@ -2,7 +2,12 @@ import { listIssuesInProgress } from '@digest/db';
 import { buildIssue, issuesDueAt, resumeIssue, type SendContext, sendBatch } from '@digest/digest';
 import { classifySendError } from '@digest/email';
 import { JOBS, type JobName, type QueueName } from '@digest/queue';
-import { sendConfirmationMail, sendWelcomeMail, type TransactionalMailContext } from '@digest/subscribers';
+import {
+  sendConfirmationMail,
+  sendDataExportMail,
+  sendWelcomeMail,
+  type TransactionalMailContext,
+} from '@digest/subscribers';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 export interface ProcessorContext {
@@ -48,6 +53,11 @@ const PROCESSORS: Record<JobName, Processor> = {
   async 'send-welcome'(job, { mail }) {
     const { subscriberId } = JOBS['send-welcome'].schema.parse(job.data);
     return permanentFailuresAreFinal(() => sendWelcomeMail(mail, subscriberId));
+  },
+
+  async 'send-data-export'(job, { mail }) {
+    const { subscriberId } = JOBS['send-data-export'].schema.parse(job.data);
+    return permanentFailuresAreFinal(() => sendDataExportMail(mail, subscriberId));
   },
 };
 

@@ -139,3 +139,76 @@ export async function latestIssue(db: Db, cadence: Cadence): Promise<Issue | und
 export async function listIssuesInProgress(db: Db): Promise<Issue[]> {
   return db.selectFrom('issues').selectAll().where('status', '=', 'sending').orderBy('id').execute();
 }
+
+export interface ArchiveEntry {
+  cadence: Cadence;
+  issue_date: string;
+  subject: string;
+  created_at: Date;
+  /** The issue's papers in rank order (the first `papersEach` of them). */
+  papers: IssuePaper[];
+}
+
+/** A page of the public archive, newest first, each issue with its top papers. */
+export async function listArchive(
+  db: Db,
+  query: { limit: number; offset: number; papersEach: number },
+): Promise<ArchiveEntry[]> {
+  return db
+    .selectFrom('issues')
+    .select([
+      'cadence',
+      'issue_date',
+      'subject',
+      'created_at',
+      sql<IssuePaper[]>`jsonb_path_query_array(papers, ${`$[0 to ${query.papersEach - 1}]`}::jsonpath)`.as(
+        'papers',
+      ),
+    ])
+    .where('status', 'in', ['sending', 'sent'])
+    .orderBy('issue_date', 'desc')
+    .orderBy('cadence', 'asc')
+    .limit(query.limit)
+    .offset(query.offset)
+    .execute();
+}
+
+export interface ArchiveHit {
+  cadence: Cadence;
+  issue_date: string;
+  paper: IssuePaper;
+}
+
+/**
+ * Postgres full-text search over the papers of published issues (title, summary, AI summary and
+ * keywords), best match first; `websearch_to_tsquery` takes what people type ("a b", -c, "x y").
+ */
+export async function searchArchive(db: Db, text: string, limit: number): Promise<ArchiveHit[]> {
+  const document = sql`to_tsvector('english', coalesce(p.paper->>'title', '') || ' ' || coalesce(p.paper->>'summary', '') || ' ' || coalesce(p.paper->>'aiSummary', '') || ' ' || coalesce(p.paper->'aiKeywords', '[]'::jsonb)::text)`;
+  const query = sql`websearch_to_tsquery('english', ${text})`;
+  const { rows } = await sql<ArchiveHit>`
+    select i.cadence, to_char(i.issue_date, 'YYYY-MM-DD') as issue_date, p.paper
+    from issues i, jsonb_array_elements(i.papers) as p(paper)
+    where i.status in ('sending', 'sent') and ${document} @@ ${query}
+    order by ts_rank(${document}, ${query}) desc, i.issue_date desc
+    limit ${limit}`.execute(db);
+  return rows;
+}
+
+/** The published issues of `cadence` just before and after `issueDate`, for navigation. */
+export async function neighbourIssues(
+  db: Db,
+  cadence: Cadence,
+  issueDate: string,
+): Promise<{ previous: string | undefined; next: string | undefined }> {
+  const published = db
+    .selectFrom('issues')
+    .select('issue_date')
+    .where('cadence', '=', cadence)
+    .where('status', 'in', ['sending', 'sent']);
+  const [previous, next] = await Promise.all([
+    published.where('issue_date', '<', issueDate).orderBy('issue_date', 'desc').limit(1).executeTakeFirst(),
+    published.where('issue_date', '>', issueDate).orderBy('issue_date', 'asc').limit(1).executeTakeFirst(),
+  ]);
+  return { previous: previous?.issue_date, next: next?.issue_date };
+}

@@ -74,3 +74,24 @@ export async function countPapers(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(count);
 }
+
+/** The most frequent `ai_keywords` of recent papers: suggestions for the signup form. */
+export async function popularKeywords(db: Db, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('papers')
+        .select(sql<string>`lower(unnest(ai_keywords))`.as('keyword'))
+        .orderBy('featured_at', 'desc')
+        .limit(2000)
+        .as('recent'),
+    )
+    .select(['keyword', (eb) => eb.fn.countAll().as('uses')])
+    .where('keyword', '!=', '')
+    .groupBy('keyword')
+    .orderBy('uses', 'desc')
+    .orderBy('keyword')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.keyword);
+}

@@ -163,3 +163,26 @@ export async function suppressSubscribers(
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+export interface DeliveryRecord {
+  issueDate: string;
+  cadence: string;
+  status: string;
+  sentAt: Date | null;
+}
+
+/** What was sent to a subscriber, oldest first: part of their data export. */
+export async function subscriberDeliveryHistory(db: Db, subscriberId: number): Promise<DeliveryRecord[]> {
+  return db
+    .selectFrom('deliveries')
+    .innerJoin('issues', 'issues.id', 'deliveries.issue_id')
+    .select([
+      'issues.issue_date as issueDate',
+      'issues.cadence as cadence',
+      'deliveries.status as status',
+      'deliveries.sent_at as sentAt',
+    ])
+    .where('deliveries.subscriber_id', '=', subscriberId)
+    .orderBy('issues.issue_date')
+    .execute();
+}

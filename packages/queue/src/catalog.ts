@@ -37,6 +37,12 @@ export const JOBS = {
     schema: z.object({ subscriberId: id }),
     options: { attempts: 6, backoff: { type: 'exponential', delay: 10_000 } },
   },
+  /** "Email me my data" from the preferences page. */
+  'send-data-export': {
+    queue: 'mail',
+    schema: z.object({ subscriberId: id }),
+    options: { attempts: 6, backoff: { type: 'exponential', delay: 10_000 } },
+  },
 } as const satisfies Record<string, { queue: string; schema: z.ZodType; options: JobsOptions }>;
 
 export type JobName = keyof typeof JOBS;

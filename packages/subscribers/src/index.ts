@@ -2,6 +2,7 @@ export { CONFIRM_TTL_SECONDS, confirmUrl, type SubscriberLinks, subscriberLinks 
 export {
   type MailSettings,
   sendConfirmationMail,
+  sendDataExportMail,
   sendWelcomeMail,
   type TransactionalMailContext,
 } from './mail.ts';
@@ -21,8 +22,12 @@ export {
   type Consent,
   confirm,
   endSubscription,
+  eraseByPreferencesLink,
   eraseSubscriber,
+  isExpiredConfirmation,
   parseSignup,
+  renewConfirmation,
+  requestDataExport,
   type SubscriptionContext,
   savePreferences,
   subscribe,

@@ -1,9 +1,16 @@
-import { type Db, findSubscriberById, latestIssue, type Subscriber } from '@digest/db';
+import {
+  type Db,
+  findSubscriberById,
+  latestIssue,
+  type Subscriber,
+  subscriberDeliveryHistory,
+} from '@digest/db';
 import {
   compileMessage,
   type MailTransport,
   personalise,
   renderConfirmationEmail,
+  renderDataExportEmail,
   renderWelcomeEmail,
 } from '@digest/email';
 import { CONFIRM_TTL_SECONDS, confirmUrl, subscriberLinks } from './links.ts';
@@ -59,6 +66,24 @@ export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberI
     listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
   });
   await deliver(ctx, subscriber, message);
+  return true;
+}
+
+/** Mails a subscriber everything stored about them (GDPR access); false when they are gone. */
+export async function sendDataExportMail(
+  ctx: TransactionalMailContext,
+  subscriberId: number,
+): Promise<boolean> {
+  const subscriber = await findSubscriberById(ctx.db, subscriberId);
+  if (!subscriber) return false;
+  const deliveries = await subscriberDeliveryHistory(ctx.db, subscriber.id);
+  const { id: _id, ...stored } = subscriber;
+  const mail = await renderDataExportEmail({
+    json: JSON.stringify({ subscriber: stored, deliveries }, null, 2),
+    siteUrl: `${ctx.settings.publicBaseUrl}/`,
+    postalAddress: ctx.settings.postalAddress,
+  });
+  await deliver(ctx, subscriber, compileMessage({ from: ctx.settings.mailFrom, ...mail }));
   return true;
 }
 

@@ -68,10 +68,14 @@ export async function subscribe(ctx: SubscriptionContext, signup: Signup, consen
     return;
   }
 
-  await ctx.queues.enqueue(
+  await enqueueConfirmation(ctx, subscriber.id);
+}
+
+function enqueueConfirmation(ctx: SubscriptionContext, subscriberId: number) {
+  return ctx.queues.enqueue(
     'send-confirmation',
-    { subscriberId: subscriber.id },
-    { deduplication: { id: `confirm-${subscriber.id}`, ttl: CONFIRMATION_DEDUP_MS } },
+    { subscriberId },
+    { deduplication: { id: `confirm-${subscriberId}`, ttl: CONFIRMATION_DEDUP_MS } },
   );
 }
 
@@ -123,9 +127,10 @@ export async function confirm(ctx: SubscriptionContext, token: string): Promise<
 export async function unsubscribe(
   ctx: Pick<SubscriptionContext, 'db' | 'tokens'>,
   token: string,
-): Promise<void> {
+): Promise<Subscriber | undefined> {
   const { subscriberId } = verifiedLink(ctx, 'unsubscribe', token);
   await endSubscription(ctx, subscriberId);
+  return findSubscriberById(ctx.db, subscriberId);
 }
 
 /**
@@ -163,4 +168,46 @@ export async function savePreferences(
     timezone: preferences.timezone ?? null,
     paused_at: preferences.paused ? (subscriber.paused_at ?? new Date()) : null,
   });
+}
+
+/**
+ * A confirmation link that is genuine but past its 48 hours: mails a fresh one when the address
+ * still awaits confirmation. Returns what the page should say.
+ */
+export async function renewConfirmation(
+  ctx: SubscriptionContext,
+  token: string,
+  /** Whether this inbox may get one more confirmation mail (the per-mailbox limit). */
+  mayMail: (email: string) => Promise<boolean>,
+): Promise<'sent' | 'already-active' | 'not-pending'> {
+  const claims = ctx.tokens.verify('confirm', token, 0);
+  if (!claims) throw invalidLink();
+  const subscriber = await findSubscriberById(ctx.db, claims.subscriberId);
+  if (subscriber?.status === 'active') return 'already-active';
+  if (subscriber?.status !== 'pending') return 'not-pending';
+  // Over the limit, the page says the same: the link is as good as any already mailed.
+  if (await mayMail(subscriber.email)) await enqueueConfirmation(ctx, subscriber.id);
+  return 'sent';
+}
+
+/** Whether a confirmation token is genuine but expired (the page then offers a fresh link). */
+export function isExpiredConfirmation(ctx: Pick<SubscriptionContext, 'tokens'>, token: string): boolean {
+  return !ctx.tokens.verify('confirm', token) && ctx.tokens.verify('confirm', token, 0) !== undefined;
+}
+
+/** Mails the subscriber of a preferences link everything stored about them. */
+export async function requestDataExport(ctx: SubscriptionContext, token: string): Promise<Subscriber> {
+  const subscriber = await subscriberForToken(ctx, 'preferences', token);
+  await ctx.queues.enqueue(
+    'send-data-export',
+    { subscriberId: subscriber.id },
+    { deduplication: { id: `export-${subscriber.id}`, ttl: CONFIRMATION_DEDUP_MS } },
+  );
+  return subscriber;
+}
+
+/** "Delete me": erases the subscriber of a preferences link with their delivery history. */
+export async function eraseByPreferencesLink(ctx: Pick<SubscriptionContext, 'db' | 'tokens'>, token: string) {
+  const subscriber = await subscriberForToken(ctx, 'preferences', token);
+  await deleteSubscriberByEmail(ctx.db, subscriber.email);
 }

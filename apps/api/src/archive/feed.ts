@@ -1,16 +1,30 @@
-import type { IssueSummary } from '@digest/db';
+import type { ArchiveEntry } from '@digest/db';
 import { archiveUrl } from '@digest/digest';
-import { escapeHtml } from '@digest/email';
+import { escapeHtml, paperStats, viewPaper } from '@digest/email';
 
-/** RSS 2.0 of the published issues; escapeHtml covers XML's five special characters. */
-export function archiveFeed(baseUrl: string, issues: IssueSummary[]): string {
-  const items = issues.map((issue) => {
-    const link = archiveUrl(baseUrl, { cadence: issue.cadence, date: issue.issue_date });
+/** One item's description: its papers as an HTML list (escaped once more for XML). */
+function describe(entry: ArchiveEntry): string {
+  const items = entry.papers.map((paper) => {
+    const view = viewPaper(paper);
+    const title = view.paperUrl
+      ? `<a href="${escapeHtml(view.paperUrl)}">${escapeHtml(view.title)}</a>`
+      : escapeHtml(view.title);
+    const meta = escapeHtml([view.byline, paperStats(view)].filter(Boolean).join(' · '));
+    return `<li>${title}<br/>${meta}</li>`;
+  });
+  return `<ol>${items.join('')}</ol>`;
+}
+
+/** RSS 2.0, one item per published issue listing its papers; escapeHtml covers XML's five special characters. */
+export function archiveFeed(baseUrl: string, entries: ArchiveEntry[]): string {
+  const items = entries.map((entry) => {
+    const link = archiveUrl(baseUrl, { cadence: entry.cadence, date: entry.issue_date });
     return `    <item>
-      <title>${escapeHtml(issue.subject)}</title>
+      <title>${escapeHtml(entry.subject)}</title>
       <link>${escapeHtml(link)}</link>
       <guid isPermaLink="true">${escapeHtml(link)}</guid>
-      <pubDate>${issue.created_at.toUTCString()}</pubDate>
+      <pubDate>${entry.created_at.toUTCString()}</pubDate>
+      <description>${escapeHtml(describe(entry))}</description>
     </item>`;
   });
   return `<?xml version="1.0" encoding="utf-8"?>

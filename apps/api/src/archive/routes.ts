@@ -1,44 +1,40 @@
 import { AppError, isIsoDate } from '@digest/core';
-import { findIssue, listPublishedIssues } from '@digest/db';
-import { archiveUrl, type DigestContext, issueMail, publicCopy } from '@digest/digest';
+import { findIssue, listArchive, neighbourIssues, searchArchive } from '@digest/db';
+import type { DigestContext } from '@digest/digest';
 import { cadenceSchema } from '@digest/subscribers';
 import { Hono } from 'hono';
-import { html } from 'hono/html';
-import { page } from '../http/layout.ts';
 import { archiveFeed } from './feed.ts';
+import { archivePage, issuePage, searchPage } from './pages.ts';
 
-const LISTED = 60;
+const PER_PAGE = 20;
+const PAPERS_EACH = 3;
+const FEED_ISSUES = 30;
+const SEARCH_HITS = 50;
+const MAX_PAGE = 10_000;
 
-/** Past issues as web pages, exactly as they were sent, and as an RSS feed. */
+/** Past issues as web pages (not the email: no personal links), a search, and an RSS feed. */
 export function archiveRoutes(ctx: DigestContext) {
   const baseUrl = ctx.settings.publicBaseUrl;
   return new Hono()
     .get('/archive', async (c) => {
-      const issues = await listPublishedIssues(ctx.db, LISTED);
-      return c.html(
-        page(
-          'Archive',
-          html`<h1>Past issues</h1>
-            ${
-              issues.length === 0
-                ? html`<p>No issue has been sent yet.</p>`
-                : html`<ul>
-                    ${issues.map(
-                      (issue) =>
-                        html`<li><a href="${archiveUrl('', { cadence: issue.cadence, date: issue.issue_date })}">${issue.issue_date}</a> ${
-                          issue.cadence === 'weekly' ? '(weekly) ' : ''
-                        }— ${issue.subject}</li>`,
-                    )}
-                  </ul>`
-            }
-            <p class="hint"><a href="/archive.xml">RSS feed</a> · <a href="/">Subscribe</a></p>`,
-        ),
+      const query = (c.req.query('q') ?? '').trim().slice(0, 200);
+      if (query) return c.html(searchPage(query, await searchArchive(ctx.db, query, SEARCH_HITS)));
+      const pageNumber = Math.min(
+        Math.max(1, Number.parseInt(c.req.query('page') ?? '1', 10) || 1),
+        MAX_PAGE,
       );
+      // One more than a page tells whether there is a next one.
+      const entries = await listArchive(ctx.db, {
+        limit: PER_PAGE + 1,
+        offset: (pageNumber - 1) * PER_PAGE,
+        papersEach: PAPERS_EACH,
+      });
+      return c.html(archivePage(entries.slice(0, PER_PAGE), pageNumber, entries.length > PER_PAGE));
     })
     .get('/archive.xml', async (c) => {
-      const issues = await listPublishedIssues(ctx.db, LISTED);
+      const entries = await listArchive(ctx.db, { limit: FEED_ISSUES, offset: 0, papersEach: 50 });
       c.header('Content-Type', 'application/rss+xml; charset=utf-8');
-      return c.body(archiveFeed(baseUrl, issues));
+      return c.body(archiveFeed(baseUrl, entries));
     })
     .get('/archive/:date', async (c) => {
       const date = c.req.param('date');
@@ -48,6 +44,7 @@ export function archiveRoutes(ctx: DigestContext) {
       if (!issue || issue.status === 'skipped') {
         throw new AppError('not_found', `No ${cadence.data} issue was sent for ${date}.`);
       }
-      return c.html(publicCopy(issueMail(issue), `${baseUrl}/`).html);
+      const neighbours = await neighbourIssues(ctx.db, cadence.data, date);
+      return c.html(issuePage(issue, { baseUrl, ...neighbours }));
     });
 }

@@ -50,7 +50,9 @@ describe('signup', () => {
     const page = await response.text();
     expect(page).toMatch(/<form method="post" action="\/subscribe">/);
     expect(page).toMatch(/<input[^>]+name="email"/);
-    expect(page).not.toMatch(/<script/);
+    // Scripts only from files (the Content-Security-Policy allows no inline script).
+    expect(page).not.toMatch(/<script(?![^>]*\ssrc=)/);
+    expect(page).toMatch(/<input type="hidden" name="timezone"/);
   });
 
   it('records a pending subscriber with consent and queues one confirmation', async () => {

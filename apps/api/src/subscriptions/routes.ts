@@ -1,27 +1,38 @@
 import { AppError } from '@digest/core';
+import { latestIssue, popularKeywords } from '@digest/db';
 import {
   type Consent,
   confirm,
+  eraseByPreferencesLink,
+  isExpiredConfirmation,
   mailboxKey,
   parseSignup,
+  renewConfirmation,
+  requestDataExport,
   type Signup,
   type SubscriptionContext,
   savePreferences,
   subscribe,
   subscriberForToken,
+  subscriberLinks,
   unsubscribe,
   verifiedLink,
 } from '@digest/subscribers';
 import { type Context, Hono } from 'hono';
 import { clientBucket } from '../http/client.ts';
+import { formProblems } from '../http/forms.ts';
 import { readForm, readJson } from '../http/input.ts';
 import { requireJson, sameSiteOr } from '../http/origin.ts';
 import type { SlidingWindow } from '../http/rate-limit.ts';
 import {
   checkInboxPage,
+  confirmExpiredPage,
   confirmedPage,
   confirmPage,
+  deletedPage,
+  type LandingData,
   preferencesPage,
+  renewedPage,
   signupPage,
   unsubscribedPage,
   unsubscribePage,
@@ -45,6 +56,8 @@ const ACCEPTED = {
   message: 'If the address can receive mail, a confirmation link is on its way.',
 } as const;
 
+const SUGGESTED_KEYWORDS = 8;
+
 export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
   const { ctx, publicBaseUrl, clientAddress, limitSignups, mailboxWindow } = options;
   const sameSiteForms = sameSiteOr(publicBaseUrl);
@@ -59,10 +72,15 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
     if ((await mailboxWindow.take(mailboxKey(signup.email))) > 0) return;
     await subscribe(ctx, signup, { source, ip, userAgent: c.req.header('user-agent') });
   };
+  const landing = async (): Promise<LandingData> => ({
+    latest: await latestIssue(ctx.db, 'daily'),
+    keywords: await popularKeywords(ctx.db, SUGGESTED_KEYWORDS),
+  });
+  const links = (subscriberId: number) => subscriberLinks(publicBaseUrl, ctx.tokens, subscriberId);
 
   return (
     new Hono()
-      .get('/', (c) => c.html(signupPage()))
+      .get('/', async (c) => c.html(signupPage(await landing())))
 
       .post('/subscribe', sameSiteOrEmbedding, async (c) => {
         const form = await readForm(c);
@@ -70,11 +88,11 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
         try {
           signup = parseSignup(formSignup(form));
         } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          return c.html(signupPage({ ...form, error: error.message }), 400);
+          if (!(error instanceof AppError) || error.code !== 'invalid_input') throw error;
+          return c.html(signupPage(await landing(), form, formProblems(error)), 400);
         }
         await signUp(c, signup, 'form');
-        return c.html(checkInboxPage());
+        return c.html(checkInboxPage(signup.email));
       })
 
       .post('/api/subscribe', sameSiteOrEmbedding, requireJson, async (c) => {
@@ -84,12 +102,29 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
 
       // Mail scanners follow links: a GET only shows a button, the POST confirms.
       .get('/confirm/:token', async (c) => {
-        await subscriberForToken(ctx, 'confirm', c.req.param('token'));
-        return c.html(confirmPage(c.req.param('token')));
+        const token = c.req.param('token');
+        if (isExpiredConfirmation(ctx, token)) return c.html(confirmExpiredPage(token), 410);
+        await subscriberForToken(ctx, 'confirm', token);
+        return c.html(confirmPage(token));
       })
-      .post('/confirm/:token', sameSiteForms, async (c) =>
-        c.html(confirmedPage(await confirm(ctx, c.req.param('token')))),
-      )
+      .post('/confirm/:token', sameSiteForms, async (c) => {
+        const token = c.req.param('token');
+        if (isExpiredConfirmation(ctx, token)) return c.html(confirmExpiredPage(token), 410);
+        const subscriber = await confirm(ctx, token);
+        return c.html(confirmedPage(subscriber, links(subscriber.id).preferencesUrl));
+      })
+      .post('/confirm/:token/renew', sameSiteForms, async (c) => {
+        await limitSignups(clientBucket(clientAddress(c)));
+        return c.html(
+          renewedPage(
+            await renewConfirmation(
+              ctx,
+              c.req.param('token'),
+              async (email) => (await mailboxWindow.take(mailboxKey(email))) === 0,
+            ),
+          ),
+        );
+      })
 
       // RFC 8058 one-click: mail providers POST without Origin or cookies, so no CSRF check here;
       // the signed token is the authority.
@@ -99,18 +134,42 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
         return c.html(unsubscribePage(c.req.param('token')));
       })
       .post('/unsubscribe/:token', async (c) => {
-        await unsubscribe(ctx, c.req.param('token'));
-        return c.html(unsubscribedPage());
+        const subscriber = await unsubscribe(ctx, c.req.param('token'));
+        // Undo is offered only to someone who was unsubscribed, not to a bounced address.
+        return c.html(unsubscribedPage(subscriber?.status === 'unsubscribed' ? subscriber.email : undefined));
       })
 
       .get('/preferences/:token', async (c) => {
         const token = c.req.param('token');
-        return c.html(preferencesPage(token, await subscriberForToken(ctx, 'preferences', token)));
+        const subscriber = await subscriberForToken(ctx, 'preferences', token);
+        return c.html(preferencesPage(token, subscriber, links(subscriber.id).unsubscribeUrl));
       })
       .post('/preferences/:token', sameSiteForms, async (c) => {
         const token = c.req.param('token');
-        const saved = await savePreferences(ctx, token, await readForm(c));
-        return c.html(preferencesPage(token, saved, 'Your preferences are saved.'));
+        const subscriber = await subscriberForToken(ctx, 'preferences', token);
+        const unsubscribeUrl = links(subscriber.id).unsubscribeUrl;
+        const form = await readForm(c);
+        try {
+          const saved = await savePreferences(ctx, token, form);
+          return c.html(
+            preferencesPage(token, saved, unsubscribeUrl, { notice: 'Your preferences are saved.' }),
+          );
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code !== 'invalid_input') throw error;
+          // The error stays on this page, with what was typed, and nothing is saved.
+          const problems = formProblems(error);
+          return c.html(preferencesPage(token, subscriber, unsubscribeUrl, { values: form, problems }), 400);
+        }
+      })
+      .post('/preferences/:token/export', sameSiteForms, async (c) => {
+        const token = c.req.param('token');
+        const subscriber = await requestDataExport(ctx, token);
+        const notice = `A copy of your data is on its way to ${subscriber.email}.`;
+        return c.html(preferencesPage(token, subscriber, links(subscriber.id).unsubscribeUrl, { notice }));
+      })
+      .post('/preferences/:token/delete', sameSiteForms, async (c) => {
+        await eraseByPreferencesLink(ctx, c.req.param('token'));
+        return c.html(deletedPage());
       })
   );
 }
@@ -122,5 +181,6 @@ function formSignup(form: Record<string, string>) {
     cadence: form.cadence || undefined,
     keywords: form.keywords || undefined,
     size: form.size || undefined,
+    timezone: form.timezone || undefined,
   };
 }

@@ -176,7 +176,7 @@ describe('renderDigestEmail', () => {
       expect(html).toContain(`href="${placeholder}"`);
       expect(text).toContain(placeholder);
     }
-    expect(html).toContain('>Preferences</a>');
+    expect(html).toContain('>Manage preferences</a>');
     expect(html).toContain('>Unsubscribe</a>');
     expect(html).toContain('<a href="https://papers.example.com/archive/2026-05-22"');
     expect(html).toContain('You get this daily email because you subscribed at');

@@ -4,6 +4,12 @@ export {
   confirmationPropsSchema,
   renderConfirmationEmail,
 } from './confirmation.ts';
+export {
+  DATA_EXPORT_SUBJECT,
+  type DataExportProps,
+  dataExportPropsSchema,
+  renderDataExportEmail,
+} from './data-export.ts';
 export { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
 export { formatDate, leadSentences } from './format.ts';
 export type { RenderedEmail } from './layout.ts';

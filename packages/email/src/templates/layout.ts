@@ -20,7 +20,7 @@ export interface FooterLink {
 /** The per-recipient links every mail to a subscriber carries. */
 export function subscriberFooterLinks(markers: SlotMarkers): FooterLink[] {
   return [
-    { label: 'Preferences', href: markers.preferencesUrl },
+    { label: 'Manage preferences', href: markers.preferencesUrl },
     { label: 'Unsubscribe', href: markers.unsubscribeUrl },
   ];
 }
