@@ -7,6 +7,7 @@ import { testQueuePrefix } from './support/redis.ts';
 import { type CapturedMail, startTestSmtpServer, type TestSmtpServer } from './support/smtp.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token';
+const TOKEN_SECRET = 'an-e2e-token-secret-that-is-long-enough';
 let database: TestDatabase;
 let smtp: TestSmtpServer;
 let queue: ReturnType<typeof testQueuePrefix>;
@@ -30,8 +31,9 @@ beforeAll(async () => {
     PUBLIC_BASE_URL: baseUrl,
     MAIL_FROM: 'Daily Papers <digest@papers.test>',
     ADMIN_TOKEN,
-    TOKEN_SECRET: 'an-e2e-token-secret-that-is-long-enough',
-    LOG_LEVEL: 'warn',
+    TOKEN_SECRET,
+    // Everything the services log, so the run can be checked for secrets.
+    LOG_LEVEL: 'debug',
   };
   api = startScript('start:api', env);
   worker = startScript('start:worker', env);
@@ -163,5 +165,21 @@ describe('end to end: real API and worker processes, Postgres, Redis and SMTP', 
     const archive = await fetch(`${baseUrl}/archive/2026-05-22`);
     expect(archive.status).toBe(200);
     expect(await archive.text()).toContain(titles[0]!.replace(/&/g, '&amp;'));
+  });
+
+  it('logs request ids, and no token or secret', async () => {
+    const response = await fetch(`${baseUrl}/healthz`, { headers: { 'x-request-id': 'e2e-request-1' } });
+    expect(response.headers.get('x-request-id')).toBe('e2e-request-1');
+    const logs = `${api.output()}\n${worker.output()}`;
+    await eventually(async () => (api.output().includes('"reqId":"e2e-request-1"') ? true : undefined));
+
+    // Every token the run handed out: in the links of every mail sent.
+    const tokens = smtp.messages.flatMap((mail) =>
+      [...(mail.parsed.text ?? '').matchAll(/\/(?:confirm|unsubscribe|preferences)\/([\w.-]{16,})/g)].map(
+        (match) => match[1] as string,
+      ),
+    );
+    expect(tokens.length).toBeGreaterThan(3);
+    for (const secret of [ADMIN_TOKEN, TOKEN_SECRET, ...tokens]) expect(logs).not.toContain(secret);
   });
 });

@@ -2,6 +2,7 @@ import { createDb, migrateToLatest } from '@digest/db';
 import type { TestProject } from 'vitest/node';
 import { databaseUrl } from './env.ts';
 import { adminQuery } from './postgres.ts';
+import { missingServices } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +12,12 @@ declare module 'vitest' {
 
 /** Migrates one template database per run; each test file clones it (see database.ts). */
 export default async function setup(project: TestProject) {
+  const missing = await missingServices();
+  if (missing.length > 0) {
+    // Before any test file starts: these lines, and nothing else, end the run.
+    for (const line of missing) console.error(`\n${line}`);
+    process.exit(1);
+  }
   const template = `digest_template_${process.pid}`;
   await adminQuery(`drop database if exists ${template}`);
   await adminQuery(`create database ${template}`);

@@ -14,6 +14,7 @@ import { assetRoutes } from './http/assets.ts';
 import { clientAddressOf } from './http/client.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
+import { requestLog } from './http/request-log.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
 
 export type ApiDeps = Omit<Resources, 'close'>;
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps) {
   return new Hono()
     .onError(onError)
     .notFound(notFound)
+    .use(...requestLog(logger))
     .use(metrics.observe)
     .use(secureHeaders())
     .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))

@@ -1,9 +1,16 @@
 import type { Server } from 'node:http';
-import { closeOnSignals, configFromEnvironment, listenOrExit, openResources } from '@digest/runtime';
+import {
+  closeOnSignals,
+  configFromEnvironment,
+  connectOrExit,
+  listenOrExit,
+  openResources,
+} from '@digest/runtime';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 
 const resources = openResources(configFromEnvironment(), 'api');
+await connectOrExit(resources);
 const server = createAdaptorServer({ fetch: createApp(resources).fetch }) as Server;
 await listenOrExit(server, resources.config.PORT, 'PORT');
 resources.logger.info(

@@ -8,6 +8,26 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+/** Bad arguments: the command did not start (exit code 2). */
+export class UsageError extends CliError {
+  override name = 'UsageError';
+}
+
+/**
+ * The command did its work but rejected some records (rows of a CSV, papers of a file): exit
+ * code 1, with the result still printed (as JSON with --json).
+ */
+export class RejectedRecordsError extends CliError {
+  override name = 'RejectedRecordsError';
+
+  readonly result: unknown;
+
+  constructor(message: string, result: unknown) {
+    super(message);
+    this.result = result;
+  }
+}
+
 /** `node:util` parseArgs, strict, with its errors turned into one-line CliErrors. */
 export function parseCommandArgs<const T extends Omit<ParseArgsConfig, 'strict'>>(
   command: string,
@@ -19,7 +39,7 @@ export function parseCommandArgs<const T extends Omit<ParseArgsConfig, 'strict'>
     if (isParseArgsError(error)) {
       // Node's messages go on with advice about `--`; the first sentence is the useful part.
       const [firstSentence] = error.message.split(/\.\s/);
-      throw new CliError(`${command}: ${firstSentence?.replace(/\.$/, '')} (see pnpm cli --help)`);
+      throw new UsageError(`${command}: ${firstSentence?.replace(/\.$/, '')} (see pnpm cli --help)`);
     }
     throw error;
   }
@@ -33,12 +53,12 @@ export function expectPositionals(
 ): (string | undefined)[] {
   const required = names.filter((name) => !name.startsWith('['));
   if (positionals.length < required.length) {
-    throw new CliError(
+    throw new UsageError(
       `${command}: missing ${required.slice(positionals.length).join(' ')} (see pnpm cli --help)`,
     );
   }
   if (positionals.length > names.length) {
-    throw new CliError(
+    throw new UsageError(
       `${command}: unexpected argument "${positionals[names.length]}" (see pnpm cli --help)`,
     );
   }
@@ -46,18 +66,18 @@ export function expectPositionals(
 }
 
 export function parseDate(value: string): string {
-  if (!isIsoDate(value)) throw new CliError(`--date ${value} is not a valid date (expected YYYY-MM-DD)`);
+  if (!isIsoDate(value)) throw new UsageError(`--date ${value} is not a valid date (expected YYYY-MM-DD)`);
   return value;
 }
 
 export function requireDate(command: string, value: string | undefined): string {
-  if (value === undefined) throw new CliError(`${command}: --date YYYY-MM-DD is required`);
+  if (value === undefined) throw new UsageError(`${command}: --date YYYY-MM-DD is required`);
   return parseDate(value);
 }
 
 export function parseCadence(value: string | undefined): Cadence {
   const parsed = cadenceSchema.safeParse(value?.trim().toLowerCase() ?? 'daily');
-  if (!parsed.success) throw new CliError(`--cadence ${value} is not valid: expected daily or weekly`);
+  if (!parsed.success) throw new UsageError(`--cadence ${value} is not valid: expected daily or weekly`);
   return parsed.data;
 }
 

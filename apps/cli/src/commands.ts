@@ -24,6 +24,8 @@ export type Run = (resources: Resources, io: Io) => Promise<unknown>;
 export interface Command {
   usage: string;
   summary: string;
+  /** False when the command's output is a document of its own (HTML, CSV) rather than a result. */
+  json?: false;
   /** Checks the arguments, before any connection is opened, and returns the work to do. */
   prepare(args: string[]): Run;
 }
@@ -63,7 +65,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'digest status': {
-    usage: 'digest status --date YYYY-MM-DD [--cadence C] [--json]',
+    usage: 'digest status --date YYYY-MM-DD [--cadence C]',
     summary: "an issue's papers and its deliveries by status",
     prepare: (args) => {
       const options = parseDigestStatusArgs(args);
@@ -72,6 +74,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'digest preview': {
     usage: 'digest preview --date YYYY-MM-DD [--cadence C] [--out file.html]',
+    json: false,
     summary: "an issue's HTML (as sent, or as it would be built now)",
     prepare: (args) => {
       const options = parseDigestPreviewArgs(args);
@@ -79,7 +82,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'subscribers import': {
-    usage: 'subscribers import <file.csv> [--dry-run] [--json]',
+    usage: 'subscribers import <file.csv> [--dry-run]',
     summary:
       'add subscribers from a CSV (this export, listmonk or Mailchimp); bad rows are reported by line and fail the command',
     prepare: (args) => {
@@ -89,6 +92,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'subscribers export': {
     usage: 'subscribers export [file.csv]',
+    json: false,
     summary: 'write every subscriber as CSV to the file or standard output',
     prepare: (args) => {
       const options = parseSubscribersExportArgs(args);
@@ -97,6 +101,12 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+const FOOTER = [
+  'Every command takes --help; those that print a result take --json (the result as one JSON line).',
+  'Exit codes: 0 done, 1 failed (or some records were rejected), 2 bad arguments.',
+  'Settings and connections come from the environment (DATABASE_URL, REDIS_URL, DIGEST_TZ, ...).',
+];
+
 export function usage(): string {
   return [
     'Usage: pnpm cli <command> [options]',
@@ -104,8 +114,13 @@ export function usage(): string {
     'Commands:',
     ...Object.values(COMMANDS).flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]),
     '',
-    'Settings and connections come from the environment (DATABASE_URL, REDIS_URL, DIGEST_TZ, ...).',
+    ...FOOTER,
   ].join('\n');
+}
+
+export function commandUsage(command: Command): string {
+  const json = command.json === false ? '' : ' [--json]';
+  return [`Usage: pnpm cli ${command.usage}${json}`, '', command.summary, '', ...FOOTER].join('\n');
 }
 
 /** Finds the command named by the first one or two words; the rest are its arguments. */

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixture } from '../../../test/support/fixtures.ts';
 import { type Harness, openHarness } from '../../../test/support/harness.ts';
 import { type RunningWorkers, startWorkers } from '../../worker/src/workers.ts';
-import { CliError } from './args.ts';
+import { CliError, UsageError } from './args.ts';
 import {
   digestStatus,
   parseDigestResendArgs,
@@ -25,7 +25,7 @@ const FAST: WaitSettings = { pollMs: 50, timeoutMs: 20_000 };
 describe('digest arguments', () => {
   it('rejects dates that are not on the calendar', () => {
     expect(() => parseDigestStatusArgs(['--date', '2026-02-30'])).toThrow(
-      new CliError('--date 2026-02-30 is not a valid date (expected YYYY-MM-DD)'),
+      new UsageError('--date 2026-02-30 is not a valid date (expected YYYY-MM-DD)'),
     );
     expect(() => parseDigestSendArgs(['--date', '23/05/2026'])).toThrow(/is not a valid date/);
     expect(() => parseDigestStatusArgs([])).toThrow('digest status: --date YYYY-MM-DD is required');
@@ -212,7 +212,7 @@ describe('digest commands', () => {
     await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-05-22' });
 
     const text = captureIo();
-    await digestStatus(harness.resources, { cadence: 'daily', date: '2026-05-22', json: false }, text.io);
+    await digestStatus(harness.resources, { cadence: 'daily', date: '2026-05-22' }, text.io);
     const lines = text.stdout().trimEnd().split('\n');
     expect(lines[0]).toBe('daily issue of 2026-05-22: sending');
     expect(lines[1]).toMatch(/^subject: {3}Daily Papers — 22 May 2026: /);
@@ -226,19 +226,20 @@ describe('digest commands', () => {
     );
     expect(lines[10]).toBe('deliveries (1): queued 1, sending 0, sent 0, failed 0, bounced 0, skipped 0');
 
-    const json = captureIo();
-    await digestStatus(harness.resources, { cadence: 'daily', date: '2026-05-22', json: true }, json.io);
-    const printed = JSON.parse(json.stdout());
-    expect(printed).toMatchObject({
+    // What --json prints: the report itself.
+    const report = await digestStatus(
+      harness.resources,
+      { cadence: 'daily', date: '2026-05-22' },
+      captureIo().io,
+    );
+    expect(JSON.parse(JSON.stringify(report))).toMatchObject({
       cadence: 'daily',
       date: '2026-05-22',
       deliveries: { queued: 1, total: 1 },
     });
-    // The report only, not the command's own options.
-    expect(printed).not.toHaveProperty('json');
 
     await expect(
-      digestStatus(harness.resources, { cadence: 'weekly', date: '2026-05-22', json: false }, captureIo().io),
+      digestStatus(harness.resources, { cadence: 'weekly', date: '2026-05-22' }, captureIo().io),
     ).rejects.toThrow('No weekly issue exists for 2026-05-22.');
   });
 

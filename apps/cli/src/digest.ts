@@ -20,6 +20,7 @@ import {
   parseCommandArgs,
   parseDate,
   requireDate,
+  UsageError,
 } from './args.ts';
 import { type Io, println, quoted, writeOutputFile } from './io.ts';
 
@@ -35,9 +36,7 @@ export interface DigestResendOptions extends IssueKey {
   failedOnly: boolean;
 }
 
-export interface DigestStatusOptions extends IssueKey {
-  json: boolean;
-}
+export type DigestStatusOptions = IssueKey;
 
 export interface DigestPreviewOptions extends IssueKey {
   out?: string;
@@ -79,7 +78,7 @@ export function parseDigestResendArgs(args: string[]): DigestResendOptions {
   const emails = values.email?.map((email) => {
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success)
-      throw new CliError(`--email ${quoted(email, 60)}: ${parsed.error.issues[0]?.message}`);
+      throw new UsageError(`--email ${quoted(email, 60)}: ${parsed.error.issues[0]?.message}`);
     return parsed.data;
   });
   return {
@@ -94,14 +93,10 @@ export function parseDigestStatusArgs(args: string[]): DigestStatusOptions {
   const { values, positionals } = parseCommandArgs('digest status', {
     args,
     allowPositionals: true,
-    options: { ...dateOption, json: { type: 'boolean' } },
+    options: dateOption,
   });
   expectPositionals('digest status', positionals, []);
-  return {
-    date: requireDate('digest status', values.date),
-    cadence: parseCadence(values.cadence),
-    json: values.json ?? false,
-  };
+  return { date: requireDate('digest status', values.date), cadence: parseCadence(values.cadence) };
 }
 
 export function parseDigestPreviewArgs(args: string[]): DigestPreviewOptions {
@@ -209,10 +204,6 @@ export async function digestStatus(
   io: Io,
 ): Promise<IssueReport> {
   const report = await issueReport(resources, { cadence: options.cadence, date: options.date });
-  if (options.json) {
-    println(io.stdout, JSON.stringify(report, null, 2));
-    return report;
-  }
   println(io.stdout, `${issueName(report)}: ${report.status}`);
   println(io.stdout, `subject:   ${report.subject}`);
   println(io.stdout, `created:   ${report.createdAt.toISOString()}`);

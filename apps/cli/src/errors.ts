@@ -45,6 +45,13 @@ function networkError(error: unknown): string | undefined {
   ) {
     return error.message || error.code;
   }
+  // pg's connect timeout: the port answers TCP but not as Postgres (or not at all).
+  if (
+    error instanceof Error &&
+    /^(timeout expired|Connection terminated due to connection timeout)$/.test(error.message)
+  ) {
+    return 'no answer from a Postgres server in time (is that the right host and port?)';
+  }
   return undefined;
 }
 

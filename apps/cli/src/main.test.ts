@@ -55,6 +55,36 @@ describe('pnpm cli', () => {
     for (const command of Object.values(COMMANDS)) expect(stdout).toContain(command.usage);
   });
 
+  it('answers --help for every command, and exits 2 on bad arguments', async () => {
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const { code, stdout } = await runCli([...name.split(' '), '--help'], {});
+      expect(code, name).toBe(0);
+      expect(stdout, name).toContain(`Usage: pnpm cli ${command.usage}`);
+      expect(stdout, name).toContain('Exit codes: 0 done, 1 failed');
+    }
+    const unknown = await runCli(['papers', 'export'], {});
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toBe('error: unknown command "papers export" (see pnpm cli --help)\n');
+    const bad = await runCli(['digest', 'status', '--date', 'tomorrow'], {});
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: 'error: --date tomorrow is not a valid date (expected YYYY-MM-DD)\n',
+    });
+    expect((await runCli(['subscribers', 'export', '--json'], {})).code).toBe(2);
+  });
+
+  it('prints the result as JSON with --json, and exits 1 when any record was rejected', async () => {
+    const file = join(scratch, 'all-rejected.json');
+    await writeFile(file, JSON.stringify([{ title: 'No date at all', upvotes: 3 }]));
+    const { code, stdout, stderr } = await runCli(['papers', 'import', file, '--json'], {
+      DATABASE_URL: database.url,
+      QUEUE_PREFIX: queue.prefix,
+    });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ received: 1, inserted: 0, rejected: [{ index: 0 }] });
+    expect(stderr).toBe(`error: 1 record of ${file} rejected\n`);
+  });
+
   it('exits 1 with a one-line error for a file that is not JSON, storing nothing', async () => {
     const file = join(scratch, 'papers.json');
     // JSON.parse quotes a text this short whole, newline included.

@@ -1,40 +1,61 @@
+import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '@digest/config';
 import { openResources } from '@digest/runtime';
-import { CliError } from './args.ts';
-import { findCommand, usage } from './commands.ts';
+import { RejectedRecordsError, UsageError } from './args.ts';
+import { commandUsage, findCommand, usage } from './commands.ts';
 import { expectedErrorMessage } from './errors.ts';
 import { type Io, println } from './io.ts';
+
+/** Documented in the README and in --help. */
+const EXIT = { failure: 1, usage: 2 } as const;
 
 const CLOSE_DEADLINE_MS = 5000;
 
 async function main(argv: string[], io: Io): Promise<void> {
-  const beforeOptionsEnd = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-  if (argv.length === 0 || beforeOptionsEnd.includes('--help') || beforeOptionsEnd.includes('-h')) {
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const help = options.includes('--help') || options.includes('-h');
+  const found = findCommand(argv);
+  if (argv.length === 0 || (help && !found)) {
     println(io.stdout, usage());
     return;
   }
-  const found = findCommand(argv);
   if (!found) {
-    throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}" (see pnpm cli --help)`);
+    throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}" (see pnpm cli --help)`);
   }
-  const run = found.command.prepare(found.args);
+  if (help) {
+    println(io.stdout, commandUsage(found.command));
+    return;
+  }
+  const json = options.includes('--json');
+  if (json && found.command.json === false) {
+    throw new UsageError(`${found.name} prints a document, not a result: it has no --json`);
+  }
+  const run = found.command.prepare(json ? found.args.filter((arg) => arg !== '--json') : found.args);
 
   const config = loadConfig();
   const resources = openResources(withCliLogLevel(config), 'cli', { logTo: 'stderr' });
+  // With --json the command's own lines give way to its result, printed once as JSON.
+  const printJson = (result: unknown) => println(io.stdout, JSON.stringify(result ?? null));
   try {
-    await run(resources, io);
+    const result = await run(resources, json ? { stdout: discard(), stderr: io.stderr } : io);
+    if (json) printJson(result);
   } catch (error) {
+    if (json && error instanceof RejectedRecordsError) printJson(error.result);
     fail(error, io);
   } finally {
     await closeWithin(resources.close(), CLOSE_DEADLINE_MS, io);
   }
 }
 
-/** One line for an expected failure; the stack for anything else. Either way the exit code is 1. */
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+/** One line for an expected failure; the stack for anything else. Bad arguments exit 2, the rest 1. */
 function fail(error: unknown, io: Io): void {
   const message = expectedErrorMessage(error);
   println(io.stderr, message === undefined ? String((error as Error)?.stack ?? error) : `error: ${message}`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? EXIT.usage : EXIT.failure;
 }
 
 /**

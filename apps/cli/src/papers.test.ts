@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countPapers } from '@digest/db';
+import type { ImportResult } from '@digest/digest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { CliError } from './args.ts';
+import { CliError, RejectedRecordsError } from './args.ts';
 import { importPapersFile, parsePapersImportArgs } from './papers.ts';
 import { captureIo, FIXTURES, testConfig } from './testing.ts';
 
@@ -24,9 +25,20 @@ describe('papers import', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('stores the 44 dated papers of the Daily Papers export and names the 2 undated ones', async () => {
+  /** An import that rejected some records: it stores the rest, then fails with its result. */
+  async function importRejecting(file: string, io = captureIo().io): Promise<ImportResult> {
+    const error = await importPapersFile(resources, { file }, io).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(RejectedRecordsError);
+    expect((error as Error).message).toMatch(/^\d+ records? of .* rejected$/);
+    return (error as RejectedRecordsError).result as ImportResult;
+  }
+
+  it('stores the 44 dated papers of the Daily Papers export, names the 2 undated ones and fails', async () => {
     const output = captureIo();
-    const result = await importPapersFile(resources, { file: `${FIXTURES}daily-papers.json` }, output.io);
+    const result = await importRejecting(`${FIXTURES}daily-papers.json`, output.io);
 
     expect(result).toMatchObject({ received: 46, inserted: 44, updated: 0 });
     expect(result.rejected.map((record) => record.index)).toEqual([41, 45]);
@@ -40,9 +52,9 @@ describe('papers import', () => {
 
   it('updates on a second import and never duplicates', async () => {
     const file = `${FIXTURES}daily-papers.json`;
-    await importPapersFile(resources, { file }, captureIo().io);
+    await importRejecting(file);
     const output = captureIo();
-    const again = await importPapersFile(resources, { file }, output.io);
+    const again = await importRejecting(file, output.io);
 
     expect(again).toMatchObject({ received: 46, inserted: 0, updated: 44 });
     expect(output.stdout()).toMatch(/^received 46, inserted 0, updated 44, rejected 2\n/);

@@ -1,7 +1,7 @@
 import { oneLine } from '@digest/core';
 import { type ImportResult, importPapers } from '@digest/digest';
 import type { Resources } from '@digest/runtime';
-import { CliError, expectPositionals, parseCommandArgs } from './args.ts';
+import { CliError, expectPositionals, parseCommandArgs, RejectedRecordsError } from './args.ts';
 import { type Io, println, quoted, readInputFile } from './io.ts';
 
 export interface PapersImportOptions {
@@ -55,6 +55,10 @@ export async function importPapersFile(
   for (const record of rejected) {
     const title = record.title === undefined ? '' : ` ${quoted(record.title)}`;
     println(io.stdout, `  #${record.index}${title}: ${record.reason}`);
+  }
+  if (rejected.length > 0) {
+    const records = `${rejected.length} record${rejected.length > 1 ? 's' : ''}`;
+    throw new RejectedRecordsError(`${records} of ${options.file} rejected`, result);
   }
   return result;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { insertSubscriber, iterateSubscribers, type Subscriber } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { CliError } from './args.ts';
+import { CliError, RejectedRecordsError } from './args.ts';
 import {
   type CsvHeader,
   EXPORT_COLUMNS,
@@ -42,8 +42,8 @@ describe('subscribers import and export', () => {
     return subscribers;
   }
 
-  const importFile = (file: string, options: { dryRun?: boolean; json?: boolean } = {}, db = database.db) =>
-    importSubscribersFile({ db }, { file, dryRun: false, json: false, ...options }, captureIo().io);
+  const importFile = (file: string, db = database.db) =>
+    importSubscribersFile({ db }, { file, dryRun: false }, captureIo().io);
 
   it('imports the good rows, reports each bad one by line, and fails when any was bad', async () => {
     const file = await csvFile(
@@ -59,11 +59,7 @@ describe('subscribers import and export', () => {
       ].join('\n'),
     );
     const output = captureIo();
-    const error = await importSubscribersFile(
-      { db: database.db },
-      { file, dryRun: false, json: false },
-      output.io,
-    ).then(
+    const error = await importSubscribersFile({ db: database.db }, { file, dryRun: false }, output.io).then(
       () => undefined,
       (failure: Error) => failure,
     );
@@ -80,7 +76,7 @@ describe('subscribers import and export', () => {
     expect((await allSubscribers()).map((row) => row.email)).toEqual(['ann@example.org', 'dan@example.org']);
   });
 
-  it('checks without writing on --dry-run, and answers in JSON with --json', async () => {
+  it('checks without writing on --dry-run, its result kept on the rejection', async () => {
     await insertSubscriber(database.db, {
       email: 'known@example.org',
       status: 'active',
@@ -91,16 +87,13 @@ describe('subscribers import and export', () => {
       'email,status\nknown@example.org,unsubscribed\nnew@example.org,\nbad,\n',
     );
     const output = captureIo();
-    const error = await importSubscribersFile(
-      { db: database.db },
-      { file, dryRun: true, json: true },
-      output.io,
-    ).then(
+    const error = await importSubscribersFile({ db: database.db }, { file, dryRun: true }, output.io).then(
       () => undefined,
       (failure: Error) => failure,
     );
+    expect(error).toBeInstanceOf(RejectedRecordsError);
     expect(error?.message).toBe(`1 row of ${file} rejected`);
-    expect(JSON.parse(output.stdout())).toEqual({
+    expect((error as RejectedRecordsError).result).toEqual({
       dryRun: true,
       imported: 1,
       alreadyKnown: 1,
@@ -109,7 +102,10 @@ describe('subscribers import and export', () => {
       problems: ['line 4: email is not a valid address ("bad")'],
       ignoredColumns: [],
     });
-    expect(output.stderr()).toBe('');
+    expect(output.stdout()).toBe(
+      'would import 1, already known 1, would suppress 1, rejected 1; nothing was written (--dry-run)\n',
+    );
+    expect(output.stderr()).toBe('line 4: email is not a valid address ("bad")\n');
     const rows = await allSubscribers();
     expect(rows.map(({ email, status }) => ({ email, status }))).toEqual([
       { email: 'known@example.org', status: 'active' },
@@ -125,11 +121,7 @@ describe('subscribers import and export', () => {
         ',carol@example.org,DAILY\r\n',
     );
     const output = captureIo();
-    const result = await importSubscribersFile(
-      { db: database.db },
-      { file, dryRun: false, json: false },
-      output.io,
-    );
+    const result = await importSubscribersFile({ db: database.db }, { file, dryRun: false }, output.io);
 
     expect(result).toMatchObject({ imported: 3, alreadyKnown: 0, suppressed: 0, rejected: 0 });
     expect(output.stdout()).toBe('imported 3, already known 0\n');
@@ -185,7 +177,7 @@ describe('subscribers import and export', () => {
       'email,status\ngone@example.org,active\nbouncy@example.org,bounced\nnew-gone@example.org,unsubscribed\n',
     );
     const output = captureIo();
-    await importSubscribersFile({ db: database.db }, { file, dryRun: false, json: false }, output.io);
+    await importSubscribersFile({ db: database.db }, { file, dryRun: false }, output.io);
 
     expect(output.stdout()).toBe('imported 1, already known 2, suppressed 1\n');
     const byEmail = Object.fromEntries((await allSubscribers()).map((row) => [row.email.toLowerCase(), row]));
@@ -206,11 +198,7 @@ describe('subscribers import and export', () => {
         'a2,lm-off@example.org,Bob,{},blocklisted,2024-01-01,2024-01-01\n',
     );
     const output = captureIo();
-    await importSubscribersFile(
-      { db: database.db },
-      { file: listmonk, dryRun: false, json: false },
-      output.io,
-    );
+    await importSubscribersFile({ db: database.db }, { file: listmonk, dryRun: false }, output.io);
     expect(output.stdout()).toBe(
       'imported 2, already known 0 (ignored columns "uuid", "name", "attributes", "created_at", "updated_at")\n',
     );
@@ -273,11 +261,11 @@ describe('subscribers import and export', () => {
 
     const target = await createTestDatabase();
     try {
-      const result = await importFile(exported, {}, target.db);
+      const result = await importFile(exported, target.db);
       expect(result).toMatchObject({ imported: 6, alreadyKnown: 0, rejected: 0, ignoredColumns: [] });
       expect((await allSubscribers(target.db)).map(fields)).toEqual((await allSubscribers()).map(fields));
       // Importing the same export again changes nothing.
-      expect(await importFile(exported, {}, target.db)).toMatchObject({
+      expect(await importFile(exported, target.db)).toMatchObject({
         imported: 0,
         alreadyKnown: 6,
         suppressed: 0,

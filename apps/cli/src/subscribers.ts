@@ -13,7 +13,7 @@ import {
 import type { Resources } from '@digest/runtime';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { CliError, expectPositionals, parseCommandArgs } from './args.ts';
+import { CliError, expectPositionals, parseCommandArgs, RejectedRecordsError } from './args.ts';
 import { describeFileError, type Io, println, quoted } from './io.ts';
 import { startProgress } from './progress.ts';
 import {
@@ -29,7 +29,6 @@ export interface SubscribersImportOptions {
   file: string;
   /** Check every row and count what would change, writing nothing. */
   dryRun: boolean;
-  json: boolean;
 }
 
 export interface SubscribersExportOptions {
@@ -41,10 +40,10 @@ export function parseSubscribersImportArgs(args: string[]): SubscribersImportOpt
   const { values, positionals } = parseCommandArgs('subscribers import', {
     args,
     allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { 'dry-run': { type: 'boolean' } },
   });
   const [file] = expectPositionals('subscribers import', positionals, ['<file.csv>']);
-  return { file: file as string, dryRun: values['dry-run'] ?? false, json: values.json ?? false };
+  return { file: file as string, dryRun: values['dry-run'] ?? false };
 }
 
 export function parseSubscribersExportArgs(args: string[]): SubscribersExportOptions {
@@ -115,7 +114,7 @@ export async function importSubscribersFile(
   const progress = startProgress(io, size, dryRun ? 'checking' : 'importing', PROGRESS_MIN_BYTES);
   const reject = (line: number, problem: string) => {
     result.problems.push(`line ${line}: ${problem}`);
-    if (!options.json) progress.log(`line ${line}: ${problem}`);
+    progress.log(`line ${line}: ${problem}`);
   };
   const now = new Date();
   const firstLineOf = new Map<string, number>();
@@ -168,10 +167,10 @@ export async function importSubscribersFile(
   if (!header) throw new CliError(`${file} is empty: expected a header row naming an email column`);
   result.rejected = rejectedLines.size;
 
-  if (options.json) println(io.stdout, JSON.stringify(result));
-  else println(io.stdout, summary(result));
+  println(io.stdout, summary(result));
   if (result.rejected > 0) {
-    throw new CliError(`${result.rejected} row${result.rejected > 1 ? 's' : ''} of ${file} rejected`);
+    const rows = `${result.rejected} row${result.rejected > 1 ? 's' : ''}`;
+    throw new RejectedRecordsError(`${rows} of ${file} rejected`, result);
   }
   return result;
 }

@@ -1,11 +1,25 @@
+import { isatty } from 'node:tty';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
 
-/**
- * JSON lines, what log shippers and `docker compose logs` expect: on stdout for services, on
- * stderr for a command whose stdout is its output.
- */
-export function createLogger(name: string, level = 'info', stream: 'stdout' | 'stderr' = 'stdout'): Logger {
-  return pino({ name, level, base: { service: name } }, pino.destination(stream === 'stdout' ? 1 : 2));
+export interface LoggerOptions {
+  level?: string;
+  /** Services log on stdout; a command whose stdout is its output logs on stderr. */
+  stream?: 'stdout' | 'stderr';
+  /** Readable lines for a developer's terminal; otherwise JSON lines, what log shippers expect. */
+  pretty?: boolean;
+}
+
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  const fd = options.stream === 'stderr' ? 2 : 1;
+  const settings = { name, level: options.level ?? 'info', base: { service: name } };
+  if (options.pretty) {
+    return pino(
+      settings,
+      pretty({ destination: fd, sync: true, colorize: isatty(fd), ignore: 'pid,hostname,service' }),
+    );
+  }
+  return pino(settings, pino.destination(fd));
 }

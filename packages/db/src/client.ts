@@ -8,8 +8,15 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Db = Kysely<Database>;
 
+/** A server that accepts the connection but never speaks Postgres must not hang a process. */
+export const CONNECT_TIMEOUT_MS = 5000;
+
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client losing its server (Postgres restart) must not crash the process.
   pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -20,7 +27,7 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
  * 3D000), connecting to the server's `postgres` database to do so. Returns whether it did.
  */
 export async function createDatabaseIfMissing(databaseUrl: string): Promise<boolean> {
-  const probe = new pg.Client({ connectionString: databaseUrl });
+  const probe = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   try {
     await probe.connect();
     return false;
@@ -32,7 +39,10 @@ export async function createDatabaseIfMissing(databaseUrl: string): Promise<bool
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
+  const admin = new pg.Client({
+    connectionString: url.toString(),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   await admin.connect();
   try {
     await admin.query(`create database ${pg.escapeIdentifier(name)}`);

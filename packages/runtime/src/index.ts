@@ -1,3 +1,4 @@
+export { connectOrExit } from './connections.ts';
 export { listenOrExit } from './listen.ts';
 export { configFromEnvironment, openResources, type Resources, senders } from './resources.ts';
 export { closeOnSignals, type ShutdownStep } from './shutdown.ts';

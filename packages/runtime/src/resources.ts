@@ -24,7 +24,11 @@ export function openResources(
   name: string,
   options: { logTo?: 'stdout' | 'stderr' } = {},
 ): Resources {
-  const logger = createLogger(name, config.LOG_LEVEL, options.logTo);
+  const logger = createLogger(name, {
+    level: config.LOG_LEVEL,
+    stream: options.logTo,
+    pretty: config.NODE_ENV === 'development',
+  });
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));

@@ -1,6 +1,7 @@
 import { AppError, type Logger } from '@digest/core';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { messagePage } from './layout.ts';
 
@@ -17,7 +18,9 @@ export function errorHandler(logger: Logger) {
   return (error: Error, c: Context) => {
     const known = toAppError(error);
     if (!known) {
-      logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+      // The route pattern, not the path, which may carry a token.
+      const route = routePath(c, -1);
+      logger.error({ err: error, reqId: c.get('requestId'), method: c.req.method, route }, 'unhandled error');
     }
     const status = (known?.status ?? 500) as ContentfulStatusCode;
     const message = known?.message ?? 'Something went wrong on our side. Please try again later.';
