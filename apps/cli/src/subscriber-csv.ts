@@ -1,3 +1,4 @@
+import { timeZoneSchema } from '@digest/core';
 import type { ConsentSource, NewSubscriber, Subscriber, SubscriberStatus } from '@digest/db';
 import { cadenceSchema, emailSchema, keywordsSchema, sizeSchema } from '@digest/subscribers';
 import { quoted } from './io.ts';
@@ -9,6 +10,7 @@ export const EXPORT_COLUMNS = [
   'cadence',
   'keywords',
   'size',
+  'timezone',
   'paused_at',
   'consent_source',
   'consent_at',
@@ -106,6 +108,9 @@ export function readRecord(
   const cadence = check(cadenceSchema.safeParse(fields.cadence?.toLowerCase() ?? 'daily'), fields.cadence);
   const keywords = check(keywordsSchema.safeParse(splitKeywords(fields.keywords ?? '')));
   const size = fields.size ? check(sizeSchema.safeParse(fields.size), fields.size) : undefined;
+  const timezone = fields.timezone
+    ? check(timeZoneSchema.safeParse(fields.timezone), fields.timezone)
+    : undefined;
   const status = STATUS_WORDS[fields.status?.toLowerCase() ?? 'active'];
   if (!status)
     problems.push(
@@ -132,6 +137,7 @@ export function readRecord(
       cadence,
       keywords,
       papers_per_email: size ?? null,
+      timezone: timezone ?? null,
       paused_at: times.paused_at ?? null,
       consent_source: source,
       consent_at: times.consent_at ?? now,
@@ -185,6 +191,7 @@ export function exportRow(subscriber: Subscriber): string[] {
     subscriber.cadence,
     joinKeywords(subscriber.keywords),
     subscriber.papers_per_email?.toString() ?? '',
+    subscriber.timezone ?? '',
     time(subscriber.paused_at),
     subscriber.consent_source,
     time(subscriber.consent_at),

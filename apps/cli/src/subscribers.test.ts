@@ -232,6 +232,7 @@ describe('subscribers import and export', () => {
       cadence: 'weekly',
       keywords: ['diffusion', 'large language models'],
       papers_per_email: 7,
+      timezone: 'Europe/Berlin',
       paused_at: new Date('2026-04-02T08:00:00Z'),
       consent_source: 'form',
       consent_at: new Date('2026-03-01T12:00:00Z'),
