@@ -23,7 +23,10 @@ export interface Harness {
  * Everything a service-level test needs, all real: its own database, its own queue prefix on
  * the shared Redis, and an SMTP server capturing mail.
  */
-export async function openHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function openHarness(
+  env: Record<string, string> = {},
+  options: { serving?: boolean } = {},
+): Promise<Harness> {
   const database = await createTestDatabase();
   const smtp = await startTestSmtpServer();
   const queue = testQueuePrefix();
@@ -43,7 +46,7 @@ export async function openHarness(env: Record<string, string> = {}): Promise<Har
     },
     () => {},
   );
-  const resources = openResources(config, 'test');
+  const resources = openResources(config, 'test', options);
   return {
     database,
     smtp,

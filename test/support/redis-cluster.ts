@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { eventually } from './processes.ts';
+import { spawnRedisServer, stopRedisServer } from './redis-server.ts';
 
 const run = promisify(execFile);
 /** A cluster node also listens on its port + 10000 for the cluster bus. */
@@ -26,7 +27,7 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'digest-redis-cluster-'));
   const servers: ChildProcess[] = [];
   const close = async () => {
-    await Promise.all(servers.map(stopServer));
+    await Promise.all(servers.map(stopRedisServer));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -48,23 +49,10 @@ export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
 }
 
 function startNode(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-      ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
-      ...['--save', '', '--appendonly', 'no'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server on ${port} exited (${code}): ${output}`)));
-  });
+  return spawnRedisServer([
+    ...['--port', String(port), '--dir', dir],
+    ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
+  ]);
 }
 
 async function waitForClusterOk(port: number): Promise<void> {
@@ -78,13 +66,6 @@ async function waitForClusterOk(port: number): Promise<void> {
   } finally {
     redis.disconnect();
   }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** A port below 55536 that is free, and whose cluster bus port is free too. */

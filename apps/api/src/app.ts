@@ -13,6 +13,7 @@ import { healthRoutes } from './health/routes.ts';
 import { assetRoutes } from './http/assets.ts';
 import { clientAddressOf } from './http/client.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { whileRedisIsUp } from './http/outage.ts';
 import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
@@ -52,6 +53,11 @@ export function createApp(deps: ApiDeps) {
     .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
     .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
+    .use('/api/admin/*', whileRedisIsUp(deps.redis))
+    .use('/api/subscribe', whileRedisIsUp(deps.redis))
+    .use('/subscribe', whileRedisIsUp(deps.redis))
+    .use('/confirm/*', whileRedisIsUp(deps.redis))
+    .use('/admin/*', whileRedisIsUp(deps.redis))
     .route('/', assetRoutes())
     .route('/', healthRoutes(deps.db, deps.redis, metrics.registry))
     .route(

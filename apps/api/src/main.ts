@@ -9,7 +9,7 @@ import {
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
 
-const resources = openResources(configFromEnvironment(), 'api');
+const resources = openResources(configFromEnvironment(), 'api', { serving: true });
 await connectOrExit(resources);
 const server = createAdaptorServer({ fetch: createApp(resources).fetch }) as Server;
 await listenOrExit(server, resources.config.PORT, 'PORT');

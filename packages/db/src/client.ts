@@ -11,11 +11,21 @@ export type Db = Kysely<Database>;
 /** A server that accepts the connection but never speaks Postgres must not hang a process. */
 export const CONNECT_TIMEOUT_MS = 5000;
 
-export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+export interface DbOptions {
+  max?: number;
+  /**
+   * Fail fast when Postgres is away, for processes serving people: a new connection gives up
+   * after `connectMs` (else CONNECT_TIMEOUT_MS), a query after `queryMs` (else it waits).
+   */
+  timeouts?: { connectMs: number; queryMs: number };
+}
+
+export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
+    query_timeout: options.timeouts?.queryMs,
   });
   // An idle client losing its server (Postgres restart) must not crash the process.
   pool.on('error', () => {});

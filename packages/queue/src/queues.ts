@@ -6,14 +6,29 @@ import { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTIO
 export type RedisConnection = Redis | Cluster;
 
 /**
- * `redis[s]://…` connects to one server; `redis[s]+cluster://host:port` to the cluster that node
- * belongs to. BullMQ needs `maxRetriesPerRequest: null` so blocking commands wait out a restart.
+ * How a process uses Redis. A `worker` runs BullMQ Workers, whose blocking commands must wait
+ * out a restart (`maxRetriesPerRequest: null`). A `producer` (the API) answers people: while
+ * Redis is away a command fails at once (no offline queue) or within COMMAND_TIMEOUT_MS, rather
+ * than hang and then run late, after its client gave up.
  */
-export function createRedis(url: string): RedisConnection {
-  const options: RedisOptions = { maxRetriesPerRequest: null };
+export type RedisRole = 'worker' | 'producer';
+
+const COMMAND_TIMEOUT_MS = 1_500;
+const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
+  worker: { maxRetriesPerRequest: null },
+  producer: { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS },
+};
+
+/**
+ * `redis[s]://…` connects to one server; `redis[s]+cluster://host:port` to the cluster that node
+ * belongs to.
+ */
+export function createRedis(url: string, role: RedisRole = 'worker'): RedisConnection {
+  const options = ROLE_OPTIONS[role];
   const parsed = new URL(url);
   if (!parsed.protocol.endsWith('+cluster:')) return new Redis(url, options);
   return new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
     redisOptions: {
       ...options,
       username: decodeURIComponent(parsed.username) || undefined,

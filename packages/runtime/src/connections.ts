@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { sql } from 'kysely';
 import type { Resources } from './resources.ts';
 
@@ -22,12 +23,18 @@ export async function connectOrExit(
         () => sql`select 1`.execute(resources.db),
         timeoutMs,
       ),
-      probe('Redis', 'REDIS_URL', config.REDIS_URL, () => resources.redis.ping(), timeoutMs),
+      probe('Redis', 'REDIS_URL', config.REDIS_URL, () => pingOnceReady(resources.redis), timeoutMs),
     ])
   ).filter((problem) => problem !== undefined);
   if (problems.length === 0) return;
   for (const problem of problems) console.error(`error: ${problem}`);
   process.exit(1);
+}
+
+/** The API's connection has no offline queue: a command before the first connection would fail. */
+async function pingOnceReady(redis: Resources['redis']): Promise<unknown> {
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  return redis.ping();
 }
 
 async function probe(

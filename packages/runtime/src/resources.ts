@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '@digest/core';
 import { createDb, type Db } from '@digest/db';
 import type { DigestContext, DigestSettings, SendContext } from '@digest/digest';
 import type { MailTransport } from '@digest/email';
-import { createRedis, Queues, type RedisConnection } from '@digest/queue';
+import { createRedis, Queues, type RedisConnection, type RedisRole } from '@digest/queue';
 import { TokenSigner, type TransactionalMailContext } from '@digest/subscribers';
 
 /** The connections every process holds, opened once from the parsed config. */
@@ -19,18 +19,26 @@ export interface Resources {
   close(): Promise<void>;
 }
 
+/**
+ * A process serving people (`serving: true`, the API) fails fast when Postgres or Redis is away,
+ * so a request gets its 503 in time; workers and the CLI wait for them to come back.
+ */
+const SERVING_DB_TIMEOUTS = { connectMs: 1_500, queryMs: 10_000 };
+
 export function openResources(
   config: Config,
   name: string,
-  options: { logTo?: 'stdout' | 'stderr' } = {},
+  options: { logTo?: 'stdout' | 'stderr'; serving?: boolean } = {},
 ): Resources {
   const logger = createLogger(name, {
     level: config.LOG_LEVEL,
     stream: options.logTo,
     pretty: config.NODE_ENV === 'development',
   });
-  const db = createDb(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
+  const serving = options.serving === true;
+  const db = createDb(config.DATABASE_URL, serving ? { timeouts: SERVING_DB_TIMEOUTS } : {});
+  const redisRole: RedisRole = serving ? 'producer' : 'worker';
+  const redis = createRedis(config.REDIS_URL, redisRole);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const queues = new Queues(redis, config.QUEUE_PREFIX, (error) =>
     logger.warn({ err: error }, 'queue connection error'),

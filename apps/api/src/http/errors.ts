@@ -1,9 +1,11 @@
 import { AppError, type Logger } from '@digest/core';
+import { unreachableDependency } from '@digest/runtime';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { messagePage } from './layout.ts';
+import { unavailable } from './outage.ts';
 
 /** JSON for API clients, an HTML page for people. */
 export function wantsJson(c: Context): boolean {
@@ -16,7 +18,10 @@ export function wantsJson(c: Context): boolean {
  */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context) => {
-    const known = toAppError(error);
+    const dependency = unreachableDependency(error);
+    if (dependency)
+      logger.warn({ dependency, method: c.req.method, path: c.req.path }, 'dependency unavailable');
+    const known = dependency ? unavailable() : toAppError(error);
     if (!known) {
       // The route pattern, not the path, which may carry a token.
       const route = routePath(c, -1);
