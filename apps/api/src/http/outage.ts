@@ -10,13 +10,16 @@ export function unavailable(): AppError {
   );
 }
 
+/** Connection states after Redis went away (before the first connection, commands fail or wait on their own). */
+const LOST = new Set(['reconnecting', 'close', 'end']);
+
 /**
  * A change that ends in a queued job (signup, confirm, admin actions) starts only while Redis is
  * connected, so an outage answers 503 before anything is written rather than half-way through.
  */
 export function whileRedisIsUp(redis: RedisConnection): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && redis.status !== 'ready') {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && LOST.has(redis.status)) {
       throw unavailable();
     }
     await next();
