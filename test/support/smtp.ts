@@ -30,6 +30,8 @@ export interface TestSmtpServer {
     message: string,
     options?: { once?: boolean },
   ): void;
+  /** Lifts every rejection: the mailboxes have recovered. */
+  acceptAll(): void;
   /** Accepted messages with this subject, counted by envelope recipient. */
   countByRecipient(subject: string): Map<string, number>;
   /** Resolves once `count` messages have arrived. */
@@ -169,6 +171,9 @@ export async function startTestSmtpServer(
     peakSessions: () => peak,
     rejectRecipient(match, code, message, { once = false } = {}) {
       rejections.push({ match, code, message, once, rejected: new Set() });
+    },
+    acceptAll() {
+      rejections.length = 0;
     },
     countByRecipient(subject) {
       const counts = new Map<string, number>();

@@ -129,11 +129,12 @@ describe('admin console actions', () => {
     const refused = [
       await form(path, { ...fields, _csrf: 'forged' }, { cookie }),
       await form(path, fields, { cookie, headers: { origin: 'https://evil.example' } }),
-      await form(path, fields, { cookie, headers: { origin: '' } }),
+      await form(path, fields, { cookie, headers: { origin: 'null' } }),
+      await form(path, fields, { cookie, headers: { origin: 'null', 'sec-fetch-site': 'same-site' } }),
       await request(path, { method: 'POST', body: new URLSearchParams(fields), cookie }),
       await form(path, fields),
     ];
-    expect(refused.map((response) => response.status)).toEqual([403, 403, 403, 403, 401]);
+    expect(refused.map((response) => response.status)).toEqual([403, 403, 403, 403, 403, 401]);
 
     const sameSite = await request(path, {
       method: 'POST',

@@ -7,7 +7,14 @@ import { clientBucket } from '../http/client.ts';
 import { readForm } from '../http/input.ts';
 import { tokenMatcher } from './auth.ts';
 import { assertCsrf } from './forms.ts';
-import { type AdminEnv, jsonBodiesOnly, readOnlyUnless, requireSession, sameOriginOnly } from './guard.ts';
+import {
+  type AdminEnv,
+  jsonBodiesOnly,
+  readOnlyUnless,
+  requireSession,
+  sameOriginOnly,
+  sameOriginReferrers,
+} from './guard.ts';
 import { issuePages } from './issue-pages.ts';
 import { paperPages } from './paper-pages.ts';
 import { queueDashboard } from './queue-dashboard.ts';
@@ -49,7 +56,7 @@ export function adminConsole(options: ConsoleOptions) {
       if (error.code === 'rate_limited') c.header('Retry-After', String(error.retryAfterSeconds ?? 60));
       return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
     })
-    .use('*', sameOriginOnly(options.publicBaseUrl))
+    .use('*', sameOriginReferrers(), sameOriginOnly(options.publicBaseUrl))
 
     .get('/login', (c) => {
       if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);

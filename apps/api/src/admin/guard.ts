@@ -7,6 +7,17 @@ export type AdminEnv = { Variables: { session: AdminSession } };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
+ * Console pages send their origin along with their own requests (the site-wide policy is
+ * no-referrer, under which a browser writes `Origin: null`), never to another site.
+ */
+export function sameOriginReferrers(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    c.header('Referrer-Policy', 'same-origin');
+  };
+}
+
+/**
  * Every state-changing request must come from the console itself: its Origin is this server
  * (as the browser reached it, or PUBLIC_BASE_URL behind a proxy), or, for a browser that sends
  * no Origin, `Sec-Fetch-Site: same-origin`. Anything else, including a client sending neither, is refused.
@@ -16,8 +27,9 @@ export function sameOriginOnly(publicBaseUrl: string): MiddlewareHandler {
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header('origin');
+      // A browser sends "null" where the referrer policy withholds the origin.
       const allowed =
-        origin !== undefined
+        origin !== undefined && origin !== 'null'
           ? origin === publicOrigin || origin === new URL(c.req.url).origin
           : c.req.header('sec-fetch-site') === 'same-origin';
       if (!allowed) throw new AppError('forbidden', 'This request did not come from the admin console.');

@@ -1,12 +1,15 @@
 // Keeps the parts of a console page marked data-live up to date without a reload: every few
-// seconds while an issue is sending (an element carries data-sending), slower otherwise.
+// seconds while an issue is sending (an element carries data-sending) and in the first minute
+// after the page loads (a build just requested may not exist yet), slower otherwise.
 // An external file, so the Content-Security-Policy needs no inline script.
 const FAST_MS = 2000;
 const SLOW_MS = 15000;
+const loadedAt = Date.now();
 
 function schedule() {
   const sending = document.querySelector('[data-live][data-sending]') !== null;
-  setTimeout(refresh, sending ? FAST_MS : SLOW_MS);
+  const recent = Date.now() - loadedAt < 60000;
+  setTimeout(refresh, sending || recent ? FAST_MS : SLOW_MS);
 }
 
 async function refresh() {

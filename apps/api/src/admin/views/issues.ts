@@ -124,7 +124,12 @@ export function issuePage({
   const sent = issue.status !== 'skipped';
   const sending = issue.status === 'sending';
   return layout(
-    { title: `${key.cadence} issue of ${key.date}`, session, notice, section: 'issues' },
+    {
+      title: `${key.cadence === 'daily' ? 'Daily' : 'Weekly'} issue of ${key.date}`,
+      session,
+      notice,
+      section: 'issues',
+    },
     html`<p class="lede">${badge(issue.status)} <span class="subject">${issue.subject}</span></p>
       <p class="muted">
         Built ${time(issue.created_at)}${issue.completed_at ? html` · completed ${time(issue.completed_at)}` : ''}
@@ -137,7 +142,7 @@ export function issuePage({
           sending,
           html`<dl class="counts">
               ${DELIVERY_STATUSES.map(
-                (status) => html`<div class="count ${status}">
+                (status) => html`<div class="count ${status}${counts[status] === 0 ? ' zero' : ''}">
                   <dt>${status}</dt>
                   <dd><a href="${withQuery(path, { status })}">${counts[status]}</a></dd>
                 </div>`,
@@ -241,7 +246,6 @@ export function mailFrame(src: string): Html {
     src="${src}"
     title="The rendered mail"
     sandbox="allow-popups allow-popups-to-escape-sandbox"
-    loading="lazy"
   ></iframe>`;
 }
 
