@@ -108,7 +108,7 @@ export async function openChaosStack({
       return worker;
     },
     async workersReady(count) {
-      const sendQueue = resources.queues.queueOf('send-batch');
+      const sendQueue = resources.queues.byName.send;
       await eventually(
         async () => ((await sendQueue.getWorkersCount()) >= count ? true : undefined),
         30_000,
