@@ -14,6 +14,15 @@ let queue: ReturnType<typeof testQueuePrefix>;
 let api: RunningProcess;
 let worker: RunningProcess;
 let baseUrl: string;
+let workerMetricsUrl: string;
+
+/** One series of the worker's own /metrics. */
+async function workerMetric(series: string): Promise<number> {
+  const text = await (await fetch(workerMetricsUrl)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no ${series} in the worker's metrics:\n${text}`);
+  return Number(line.slice(series.length + 1));
+}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -21,6 +30,7 @@ beforeAll(async () => {
   queue = testQueuePrefix();
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
+  workerMetricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
   const env = {
     NODE_ENV: 'production',
     DATABASE_URL: database.url,
@@ -28,6 +38,7 @@ beforeAll(async () => {
     QUEUE_PREFIX: queue.prefix,
     SMTP_URL: smtp.url,
     PORT: String(port),
+    METRICS_PORT: new URL(workerMetricsUrl).port,
     PUBLIC_BASE_URL: baseUrl,
     MAIL_FROM: 'Daily Papers <digest@papers.test>',
     ADMIN_TOKEN,
@@ -125,9 +136,16 @@ describe('end to end: real API and worker processes, Postgres, Redis and SMTP', 
     await subscribeAndConfirm('reader@example.org');
     await subscribeAndConfirm('other@example.org');
     const before = mailsTo('reader@example.org').length;
+    const sentBefore = await workerMetric('digest_deliveries_total{status="sent"}');
 
     const report = await sendDigest('2026-05-22');
     expect(report.deliveries).toMatchObject({ sent: 2, failed: 0, queued: 0 });
+    // Counted by the worker as it sent, not read back from the database.
+    expect(await workerMetric('digest_deliveries_total{status="sent"}')).toBe(sentBefore + 2);
+    expect(await workerMetric('digest_smtp_replies_total{class="2xx"}')).toBeGreaterThanOrEqual(2);
+    expect(await workerMetric('digest_jobs_total{queue="send",result="completed"}')).toBeGreaterThanOrEqual(
+      1,
+    );
     const digest = await nextMailTo('reader@example.org', before);
 
     const titles = hfTitlesByUpvotes('2026-05-22');

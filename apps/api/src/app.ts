@@ -59,7 +59,7 @@ export function createApp(deps: ApiDeps) {
     .use('/confirm/*', whileRedisIsUp(deps.redis))
     .use('/admin/*', whileRedisIsUp(deps.redis))
     .route('/', assetRoutes())
-    .route('/', healthRoutes(deps.db, deps.redis, metrics.registry))
+    .route('/', healthRoutes(deps.db, deps.redis, metrics.registry, config.METRICS_TOKEN))
     .route(
       '/',
       subscriptionRoutes({

@@ -1,5 +1,6 @@
 import type { Config } from '@digest/config';
 import { createSmtpTransport, type MailTransport } from '@digest/email';
+import type { DeliveryObserver } from '@digest/metrics';
 import { QUEUE_NAMES, type QueueName } from '@digest/queue';
 import { type Resources, senders } from '@digest/runtime';
 import { Worker } from 'bullmq';
@@ -28,9 +29,10 @@ export interface RunningWorkers {
 export async function startWorkers(
   resources: Resources,
   transport = smtpTransportFor(resources.config),
+  observer?: DeliveryObserver,
 ): Promise<RunningWorkers> {
   const { config, logger, queues } = resources;
-  const ctx = senders(resources, transport);
+  const ctx = senders(resources, transport, observer);
 
   const workers = QUEUE_NAMES.map((queue) => {
     const worker = new Worker(queue, queueProcessor(queue, ctx), {
@@ -73,7 +75,7 @@ export async function startWorkers(
   };
 }
 
-function smtpTransportFor(config: Config): MailTransport {
+export function smtpTransportFor(config: Config): MailTransport {
   return createSmtpTransport({
     url: config.SMTP_URL,
     poolSize: config.SMTP_POOL_SIZE,

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '@digest/core';
 import { createDb, type Db } from '@digest/db';
 import type { DigestContext, DigestSettings, SendContext } from '@digest/digest';
 import type { MailTransport } from '@digest/email';
+import { type DeliveryObserver, observedTransport } from '@digest/metrics';
 import { createRedis, Queues, type RedisConnection, type RedisRole } from '@digest/queue';
 import { TokenSigner, type TransactionalMailContext } from '@digest/subscribers';
 
@@ -61,14 +62,20 @@ export function openResources(
   };
 }
 
-/** What sending needs on top of the connections: the transport, and a per-process message cache. */
+/**
+ * What sending needs on top of the connections: the transport (digest sends reported to the
+ * observer when one is given), and a per-process message cache.
+ */
 export function senders(
   resources: Resources,
   transport: MailTransport,
+  observer?: DeliveryObserver,
 ): { send: SendContext; mail: TransactionalMailContext } {
   const { db, tokens, digest } = resources;
+  // Only digest sends are observed: they are the deliveries the metrics count.
+  const digestTransport = observer ? observedTransport(transport, observer) : transport;
   return {
-    send: { ...digest, transport, tokens, compiledIssues: new Map() },
+    send: { ...digest, transport: digestTransport, tokens, compiledIssues: new Map() },
     mail: { db, tokens, transport, settings: digest.settings },
   };
 }

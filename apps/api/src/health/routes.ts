@@ -1,4 +1,6 @@
+import { AppError } from '@digest/core';
 import type { Db } from '@digest/db';
+import { metricsAuthorized } from '@digest/metrics';
 import type { RedisConnection } from '@digest/queue';
 import { Hono } from 'hono';
 import { sql } from 'kysely';
@@ -7,8 +9,11 @@ import { within } from '../http/deadline.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** Liveness, readiness (Postgres and Redis answer) and Prometheus metrics. */
-export function healthRoutes(db: Db, redis: RedisConnection, registry: Registry) {
+/**
+ * Liveness, readiness (Postgres and Redis answer) and Prometheus metrics, the latter behind
+ * `METRICS_TOKEN` when one is set.
+ */
+export function healthRoutes(db: Db, redis: RedisConnection, registry: Registry, metricsToken?: string) {
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', async (c) => {
@@ -24,6 +29,10 @@ export function healthRoutes(db: Db, redis: RedisConnection, registry: Registry)
       );
     })
     .get('/metrics', async (c) => {
+      if (!metricsAuthorized(c.req.header('authorization'), metricsToken)) {
+        c.header('WWW-Authenticate', 'Bearer');
+        throw new AppError('unauthorized', 'Metrics need the METRICS_TOKEN as a bearer token.');
+      }
       c.header('Content-Type', registry.contentType);
       return c.body(await registry.metrics());
     });
