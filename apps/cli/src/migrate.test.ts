@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createDb } from '@digest/db';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +16,12 @@ describe('migrate', () => {
     try {
       const first = captureIo();
       await migrate({ db, config: { DATABASE_URL: url } }, first.io);
-      expect(first.stdout()).toBe(
-        `created database ${name}\napplied 2026-11-25T00-00_initial\napplied 2026-12-01T22-40_issue-slot-nonce\napplied 2026-12-01T23-10_subscriber-timezone\n`,
-      );
+      // Every migration file, in name order: a new migration needs no change here.
+      const migrations = readdirSync(new URL('../../../packages/db/src/migrations/', import.meta.url))
+        .filter((file) => file.endsWith('.ts'))
+        .sort()
+        .map((file) => `applied ${file.replace(/\.ts$/, '')}\n`);
+      expect(first.stdout()).toBe(`created database ${name}\n${migrations.join('')}`);
 
       const again = captureIo();
       await migrate({ db, config: { DATABASE_URL: url } }, again.io);
