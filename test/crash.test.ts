@@ -42,7 +42,7 @@ function startWorker(): RunningProcess {
     SMTP_URL: slowSmtp.url,
     PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
     MAIL_FROM: config.MAIL_FROM,
-    TOKEN_SECRET: config.TOKEN_SECRET,
+    TOKEN_SECRET: config.TOKEN_SECRET.join(','),
     // Failed jobs are logged as warnings: the output a failing test shows.
     LOG_LEVEL: 'warn',
   });

@@ -129,4 +129,20 @@ describe('loadConfig', () => {
     for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.0/8/1', '-1'])
       expect(() => loadConfig({ TRUST_PROXY: bad }, silent)).toThrow(/TRUST_PROXY/);
   });
+
+  it('takes TOKEN_SECRET as the current key, then older ones', () => {
+    const keys = `${'n'.repeat(32)}, ${'o'.repeat(32)}`;
+    expect(loadConfig({ TOKEN_SECRET: keys }, silent).TOKEN_SECRET).toEqual(['n'.repeat(32), 'o'.repeat(32)]);
+    expect(() =>
+      loadConfig(
+        {
+          NODE_ENV: 'production',
+          ADMIN_TOKEN: 'x',
+          PUBLIC_BASE_URL: 'https://p.example',
+          TOKEN_SECRET: `${'n'.repeat(32)},short`,
+        },
+        silent,
+      ),
+    ).toThrow(/each TOKEN_SECRET key must be at least 32/);
+  });
 });

@@ -9,7 +9,8 @@ const DEVELOPMENT_SECRETS = { ADMIN_TOKEN: 'dev-admin-token', TOKEN_SECRET: 'dev
 
 export interface Config extends Omit<RawConfig, 'ADMIN_TOKEN' | 'TOKEN_SECRET'> {
   ADMIN_TOKEN: string;
-  TOKEN_SECRET: string;
+  /** The token keys, current first: TOKEN_SECRET is `current[,older…]` so a rotation keeps mailed links working. */
+  TOKEN_SECRET: string[];
   /** Set when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are all present. */
   dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
 }
@@ -41,8 +42,13 @@ export function loadConfig(
   if (production && missing.length > 0) {
     throw new ConfigError(`${missing.join(' and ')} must be set when NODE_ENV=production`);
   }
-  if (production && raw.TOKEN_SECRET && raw.TOKEN_SECRET.length < 32) {
-    throw new ConfigError('TOKEN_SECRET must be at least 32 characters when NODE_ENV=production');
+  const tokenKeys = (raw.TOKEN_SECRET ?? DEVELOPMENT_SECRETS.TOKEN_SECRET)
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (tokenKeys.length === 0) throw new ConfigError('TOKEN_SECRET lists no key');
+  if (production && tokenKeys.some((key) => key.length < 32)) {
+    throw new ConfigError('each TOKEN_SECRET key must be at least 32 characters when NODE_ENV=production');
   }
   // Its localhost default would put a dead link in every mail.
   if (production && !secrets.env.PUBLIC_BASE_URL?.trim()) {
@@ -62,7 +68,7 @@ export function loadConfig(
   return {
     ...raw,
     ADMIN_TOKEN: raw.ADMIN_TOKEN ?? DEVELOPMENT_SECRETS.ADMIN_TOKEN,
-    TOKEN_SECRET: raw.TOKEN_SECRET ?? DEVELOPMENT_SECRETS.TOKEN_SECRET,
+    TOKEN_SECRET: tokenKeys,
     dkim:
       raw.DKIM_DOMAIN && raw.DKIM_SELECTOR && raw.DKIM_PRIVATE_KEY
         ? {

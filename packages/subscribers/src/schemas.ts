@@ -31,11 +31,28 @@ export const keywordsSchema = z
       .max(20, 'at most 20 keywords'),
   );
 
-export const sizeSchema = z.coerce
-  .number({ error: 'size must be a number' })
-  .int('size must be a whole number')
-  .min(1, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`)
-  .max(MAX_PAPERS_PER_EMAIL, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`);
+/** A JSON number, or a form field's decimal digits: never `true`, `[5]`, `"0x10"` or `"1e1"`. */
+export const sizeSchema = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,4}$/)
+        .transform(Number),
+    ],
+    {
+      error: 'size must be a whole number',
+    },
+  )
+  .pipe(
+    z
+      .number()
+      .int('size must be a whole number')
+      .min(1, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`)
+      .max(MAX_PAPERS_PER_EMAIL, `size must be between 1 and ${MAX_PAPERS_PER_EMAIL}`),
+  );
 
 export const signupSchema = z.object({
   email: emailSchema,

@@ -90,6 +90,11 @@ describe('signup', () => {
       [{ email: 'a@example.org\r\n' }, /single line/],
       [{ email: 'a@example.org', cadence: 'hourly' }, /cadence/],
       [{ email: 'a@example.org', size: 500 }, /size/],
+      [{ email: 'a@example.org', size: true }, /size/],
+      [{ email: 'a@example.org', size: [5] }, /size/],
+      [{ email: 'a@example.org', size: '0x10' }, /size/],
+      [{ email: 'a@example.org', size: '1e1' }, /size/],
+      [{ email: 'a@example.org', size: 2.5 }, /size/],
       [{}, /email/],
     ];
     for (const [body, message] of cases) {
