@@ -28,8 +28,21 @@ async function open(env: Record<string, string> = {}) {
       ...init,
       headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded', ...init.headers },
     });
+  /** The sign-in form's cookie and token, as a browser gets them. */
+  const signInForm = async () => {
+    const page = await request('/admin/login');
+    return {
+      cookie: page.headers.get('set-cookie')?.split(';')[0] ?? '',
+      csrf: /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '',
+    };
+  };
   const signIn = async (token = TEST_ADMIN_TOKEN) => {
-    const response = await form('/admin/login', { token, next: '/admin/subscribers' });
+    const signInPage = await signInForm();
+    const response = await form(
+      '/admin/login',
+      { token, next: '/admin/subscribers', _csrf: signInPage.csrf },
+      { cookie: signInPage.cookie },
+    );
     const cookie = response.headers.get('set-cookie')?.split(';')[0] ?? '';
     return { response, cookie };
   };
@@ -38,7 +51,7 @@ async function open(env: Record<string, string> = {}) {
     const page = await (await request('/admin/issues', { cookie })).text();
     return /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
   };
-  return { harness, app, request, form, signIn, csrfOf };
+  return { harness, app, request, form, signInForm, signIn, csrfOf };
 }
 
 describe('admin console sign-in', () => {
@@ -59,6 +72,23 @@ describe('admin console sign-in', () => {
     expect(setCookie).toMatch(/Max-Age=28800/);
     expect(setCookie).not.toMatch(/Secure/);
     expect((await request('/admin/subscribers', { cookie })).status).toBe(200);
+  });
+
+  it('takes the sign-in form only with its own token, from its own origin', async () => {
+    const { form, signInForm } = await open();
+    const { cookie, csrf } = await signInForm();
+    const fields = { token: TEST_ADMIN_TOKEN, _csrf: csrf };
+    expect((await form('/admin/login', { ...fields, _csrf: 'forged' }, { cookie })).status).toBe(403);
+    expect((await form('/admin/login', fields)).status).toBe(403);
+    const foreign = await form('/admin/login', fields, {
+      cookie,
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
+    const signedIn = await form('/admin/login', fields, { cookie });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('set-cookie')).toMatch(/admin_session=[^;]+;.*admin_sign_in=;/s);
   });
 
   it('marks the cookie Secure when the public URL is https', async () => {

@@ -60,15 +60,25 @@ export function adminConsole(options: ConsoleOptions) {
 
     .get('/login', (c) => {
       if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
-      return c.html(loginPage({ next: safeNext(c.req.query('next')) }));
+      return c.html(loginPage({ next: safeNext(c.req.query('next')), csrf: sessions.signInToken(c) }));
     })
     .post('/login', async (c) => {
       // Every attempt counts, checked before the token is: a guesser over the limit learns nothing.
       await options.limitSignIns(clientBucket(options.clientAddress(c)));
       const form = await readForm(c);
+      if (!sessions.signInTokenValid(c, form._csrf)) {
+        throw new AppError('forbidden', 'This sign-in form has expired. Reload the page and try again.');
+      }
       if (!tokenMatches(form.token ?? '')) {
         ctx.logger.warn('admin sign-in refused');
-        return c.html(loginPage({ next: safeNext(form.next), error: 'That is not the admin token.' }), 401);
+        return c.html(
+          loginPage({
+            next: safeNext(form.next),
+            csrf: sessions.signInToken(c),
+            error: 'That is not the admin token.',
+          }),
+          401,
+        );
       }
       sessions.start(c);
       return c.redirect(safeNext(form.next), 303);

@@ -4,6 +4,8 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
 const SESSION_COOKIE = 'admin_session';
 const NOTICE_COOKIE = 'admin_notice';
+const SIGN_IN_COOKIE = 'admin_sign_in';
+const SIGN_IN_FORM_SECONDS = 60 * 60;
 const SESSION_SECONDS = 8 * 60 * 60;
 export const CONSOLE_PATH = '/admin';
 
@@ -38,6 +40,7 @@ export class AdminSessions {
     const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
     const value = `${id}.${expires}`;
     setCookie(c, SESSION_COOKIE, `${value}.${this.#sign(value)}`, this.#cookieOptions(SESSION_SECONDS));
+    deleteCookie(c, SIGN_IN_COOKIE, this.#cookieOptions(0));
     return this.#session(id, expires);
   }
 
@@ -52,6 +55,24 @@ export class AdminSessions {
 
   end(c: Context): void {
     deleteCookie(c, SESSION_COOKIE, this.#cookieOptions(0));
+  }
+
+  /**
+   * Before sign-in there is no session to tie a CSRF token to: the sign-in form's token is the
+   * signature of a random value kept in a short-lived cookie of its own (signed double submit).
+   */
+  signInToken(c: Context): string {
+    let nonce = getCookie(c, SIGN_IN_COOKIE);
+    if (!nonce || !/^[\w-]{24}$/.test(nonce)) {
+      nonce = randomBytes(18).toString('base64url');
+      setCookie(c, SIGN_IN_COOKIE, nonce, this.#cookieOptions(SIGN_IN_FORM_SECONDS));
+    }
+    return this.#sign(`sign-in.${nonce}`);
+  }
+
+  signInTokenValid(c: Context, given: string | undefined): boolean {
+    const nonce = getCookie(c, SIGN_IN_COOKIE);
+    return nonce !== undefined && given !== undefined && this.#verify(`sign-in.${nonce}`, given);
   }
 
   csrfValid(session: AdminSession, given: string | undefined): boolean {
