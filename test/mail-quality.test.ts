@@ -4,7 +4,7 @@ import { insertSubscriber } from '@digest/db';
 import { buildIssue, importPapers, sendBatch } from '@digest/digest';
 import { compileMessage, createSmtpTransport, personalise } from '@digest/email';
 import { senders } from '@digest/runtime';
-import { sendConfirmationMail, sendWelcomeMail } from '@digest/subscribers';
+import { sendConfirmationMail, sendDataExportMail, sendWelcomeMail } from '@digest/subscribers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from './support/fixtures.ts';
 import { type Harness, openHarness } from './support/harness.ts';
@@ -14,6 +14,7 @@ let harness: Harness;
 let mail: CapturedMail;
 let confirmation: CapturedMail;
 let welcome: CapturedMail;
+let dataExport: CapturedMail;
 
 const POSTAL_ADDRESS = 'Daily Papers, 12 Rue de l’Exemple, 75011 Paris, France';
 
@@ -44,8 +45,14 @@ beforeAll(async () => {
   await sendConfirmationMail(mailCtx, reader.id);
   await db.updateTable('subscribers').set({ status: 'active' }).where('id', '=', reader.id).execute();
   await sendWelcomeMail(mailCtx, reader.id);
+  await sendDataExportMail(mailCtx, reader.id);
   transport.close();
-  [, confirmation, welcome] = (await harness.smtp.waitFor(3)) as [CapturedMail, CapturedMail, CapturedMail];
+  [, confirmation, welcome, dataExport] = (await harness.smtp.waitFor(4)) as CapturedMail[] as [
+    CapturedMail,
+    CapturedMail,
+    CapturedMail,
+    CapturedMail,
+  ];
 });
 
 /** Every SpamAssassin rule that hit, with its score (local tests only: no network, no Bayes). */
@@ -90,6 +97,7 @@ describe('a digest as an inbox sees it', () => {
     ['digest', () => mail],
     ['confirmation', () => confirmation],
     ['welcome', () => welcome],
+    ['data export', () => dataExport],
   ])('the %s mail hits no SpamAssassin rule that scores above zero', (_, message) => {
     const { score, rules, report } = spamRules(message());
     expect(rules.length, report).toBeGreaterThan(0); // the report was read
@@ -116,6 +124,14 @@ describe('a digest as an inbox sees it', () => {
     expect(text).toMatch(/A taste of the latest issue:\n1\. /);
     expect(text).toMatch(/https:\/\/papers\.example\.org\/preferences\/[\w.-]+/);
     expect(confirmation.parsed.text).toContain('The link works for 48 hours');
+  });
+
+  it('mails a reader their data as JSON', () => {
+    const json = /\n(\{\n[\s\S]*\n\})\n/.exec(dataExport.parsed.text ?? '')?.[1] ?? '';
+    const data = JSON.parse(json) as { subscriber: { email: string }; deliveries: unknown[] };
+    expect(data.subscriber.email).toBe('new.reader@example.com');
+    expect(data.deliveries).toEqual([]);
+    expect(dataExport.header('To')).toBe('new.reader@example.com');
   });
 
   it('is DKIM-signed when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are set', async () => {

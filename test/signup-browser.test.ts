@@ -1,30 +1,22 @@
-import type { AddressInfo } from 'node:net';
 import { findSubscriberByEmail } from '@digest/db';
-import { type ServerType, serve } from '@hono/node-server';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../apps/api/src/app.ts';
+import { type BrowserSite, openBrowserSite } from './support/browser.ts';
 import { type Harness, openHarness } from './support/harness.ts';
 
 let harness: Harness;
-let server: ServerType;
+let site: BrowserSite;
 let browser: Browser;
 let baseUrl: string;
 
 beforeAll(async () => {
   harness = await openHarness();
-  server = serve({ fetch: createApp(harness.resources).fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  site = await openBrowserSite(harness);
+  ({ browser, baseUrl } = site);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await site?.close();
   await harness?.close();
 });
 

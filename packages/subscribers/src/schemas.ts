@@ -70,7 +70,7 @@ export const preferencesSchema = z.object({
   keywords: keywordsSchema.default([]),
   size: z.union([z.literal('').transform(() => undefined), sizeSchema]).optional(),
   /** Empty clears the zone (deliveries then follow DIGEST_TZ). */
-  timezone: z.union([z.literal('').transform(() => undefined), timeZoneSchema]).optional(),
+  timezone: z.preprocess((value) => (value === '' ? undefined : value), timeZoneSchema.optional()),
   paused: z
     .union([z.boolean(), z.enum(['on', 'true', 'false', ''])])
     .optional()

@@ -137,7 +137,7 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
   };
 
   // One mj-text for all papers: MJML wraps each mj-text in ~450 bytes of table markup.
-  const body = `<mj-text>
+  const body = `<mj-text css-class="dp-narrow">
           <h1 ${H1}>${escapeHtml(cadence === 'weekly' ? 'This week’s top papers' : 'Today’s top papers')}</h1>
           <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
           ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(thumbnails, papers[index] as IssuePaper))).join('\n')}

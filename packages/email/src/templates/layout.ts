@@ -140,7 +140,7 @@ export function layoutMjml({ title, preview, siteUrl, kicker, body, footer }: La
     <mj-style>
       :root { color-scheme: light dark; supported-color-schemes: light dark; }
       a { color: ${COLORS.accent}; }
-      @media only screen and (max-width: 480px) { h1 { font-size: 22px !important; } .dp-card-pad { padding: 16px !important; } }
+      @media only screen and (max-width: 480px) { h1 { font-size: 22px !important; } .dp-card-pad { padding: 14px !important; } .dp-narrow > div, td.dp-narrow { padding-left: 12px !important; padding-right: 12px !important; } }
       ${darkStyles()}
     </mj-style>
   </mj-head>
