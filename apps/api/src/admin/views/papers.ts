@@ -113,10 +113,11 @@ function importReport(report: ImportResult): Html {
       report.rejected.length > 0
         ? dataTable(
             'Rejected records',
-            [{ label: 'Record', numeric: true }, 'Why'],
+            ['Record', 'Title', 'Why'],
             report.rejected.map(
               (record) => html`<tr>
-                <td class="num">${record.index}</td>
+                <td>${record.index}</td>
+                <td class="subject">${record.title ?? '—'}</td>
                 <td class="reason">${record.reason}</td>
               </tr>`,
             ),
