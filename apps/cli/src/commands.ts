@@ -13,6 +13,12 @@ import type { Io } from './io.ts';
 import { migrate, parseMigrateArgs } from './migrate.ts';
 import { importPapersFile, parsePapersImportArgs } from './papers.ts';
 import {
+  eraseSubscriberByEmail,
+  listSubscribersPage,
+  parseSubscribersEraseArgs,
+  parseSubscribersListArgs,
+} from './subscriber-admin.ts';
+import {
   exportSubscribers,
   importSubscribersFile,
   parseSubscribersExportArgs,
@@ -88,6 +94,22 @@ export const COMMANDS: Record<string, Command> = {
     prepare: (args) => {
       const options = parseSubscribersImportArgs(args);
       return (resources, io) => importSubscribersFile(resources, options, io);
+    },
+  },
+  'subscribers list': {
+    usage: 'subscribers list [--status S] [--limit N] [--offset N]',
+    summary: 'one page of subscribers (address, status, cadence), oldest first',
+    prepare: (args) => {
+      const options = parseSubscribersListArgs(args);
+      return (resources, io) => listSubscribersPage(resources, options, io);
+    },
+  },
+  'subscribers erase': {
+    usage: 'subscribers erase <email>',
+    summary: 'erase a subscriber and their delivery history',
+    prepare: (args) => {
+      const options = parseSubscribersEraseArgs(args);
+      return (resources, io) => eraseSubscriberByEmail(resources, options, io);
     },
   },
   'subscribers export': {
