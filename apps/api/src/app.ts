@@ -12,6 +12,7 @@ import { createMetrics } from './health/metrics.ts';
 import { healthRoutes } from './health/routes.ts';
 import { assetRoutes } from './http/assets.ts';
 import { clientAddressOf } from './http/client.ts';
+import { contentSecurityPolicy } from './http/csp.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { whileRedisIsUp } from './http/outage.ts';
 import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
@@ -50,6 +51,7 @@ export function createApp(deps: ApiDeps) {
     .use(...requestLog(logger))
     .use(metrics.observe)
     .use(secureHeaders())
+    .use(contentSecurityPolicy)
     .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
     .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))

@@ -163,9 +163,19 @@ function parseTime(value: string): Date | null {
   return Number.isNaN(time.getTime()) ? null : time;
 }
 
-/** Undoes the export's spreadsheet-formula guard: a `'` before `=`, `+`, `-`, `@`, tab or CR. */
+/**
+ * Cells a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR, after
+ * any quotes) get one more `'` in front on export (OWASP "CSV injection"); import takes it off,
+ * so a value that really starts with `'=` comes back as it was.
+ */
+const FORMULA_LIKE = /^'*[=+\-@\t\r]/;
+
+export function escapeFormula(value: string): string {
+  return FORMULA_LIKE.test(value) ? `'${value}` : value;
+}
+
 function unescapeFormula(value: string): string {
-  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+  return value.startsWith("'") && FORMULA_LIKE.test(value) ? value.slice(1) : value;
 }
 
 /**
@@ -185,7 +195,7 @@ export function joinKeywords(keywords: string[]): string {
 
 export function exportRow(subscriber: Subscriber): string[] {
   const time = (value: Date | null) => value?.toISOString() ?? '';
-  return [
+  const cells = [
     subscriber.email,
     subscriber.status,
     subscriber.cadence,
@@ -200,4 +210,5 @@ export function exportRow(subscriber: Subscriber): string[] {
     time(subscriber.confirmed_at),
     time(subscriber.unsubscribed_at),
   ];
+  return cells.map(escapeFormula);
 }

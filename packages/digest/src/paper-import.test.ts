@@ -74,4 +74,31 @@ describe('normalisePapers', () => {
   it('refuses anything but an array', () => {
     expect(() => normalisePapers({ papers: [] }, 'UTC')).toThrow(/JSON array/);
   });
+
+  it('reports out-of-range numbers and dates by index and keeps the other records', () => {
+    const ok = { title: 'Fine paper', publishedAt: '2026-05-22', upvotes: 3 };
+    const { papers, rejected } = normalisePapers(
+      [
+        ok,
+        { title: 'Too many upvotes', publishedAt: '2026-05-22', upvotes: 9_999_999_999 },
+        { title: 'Far future', publishedAt: '+275760-09-13T00:00:00.000Z' },
+        { title: 'Far future ms', featuredAt: 8.64e15 },
+        {
+          paper: {
+            id: '1',
+            title: 'HF far future',
+            submittedOnDailyAt: '2026-05-22',
+            publishedAt: '+275760-01-01T00:00:00Z',
+          },
+        },
+        { paper: { id: '2', title: 'HF comments', submittedOnDailyAt: '2026-05-22' }, numComments: 3e10 },
+      ],
+      'UTC',
+    );
+    expect(papers.map((paper) => paper.title)).toEqual(['Fine paper']);
+    expect(rejected.map((record) => record.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(rejected[0]?.reason).toMatch(/upvotes: .*2147483647/);
+    expect(rejected[1]?.reason).toMatch(/publishedAt: a date between 1970 and 9999/);
+    expect(rejected[3]?.reason).toMatch(/paper\.publishedAt/);
+  });
 });

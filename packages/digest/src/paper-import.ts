@@ -11,8 +11,16 @@ const text = z.string().trim();
 const key = text.max(200);
 const titleText = text.max(1000, 'title longer than 1000 characters');
 const summaryText = text.max(20_000, 'summary longer than 20000 characters');
-const optionalNumber = z.number().int().nonnegative().nullish();
-const timestamp = z.union([z.string(), z.number()]).nullish();
+/** Counts are Postgres `integer` columns: anything larger is refused here, with its record's index. */
+const MAX_COUNT = 2_147_483_647;
+const optionalNumber = z.number().int().nonnegative().max(MAX_COUNT, `at most ${MAX_COUNT}`).nullish();
+/** Dates outside these years are typos or attacks (JavaScript reaches 275760; Postgres and readers do not). */
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 9999;
+const timestamp = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .refine(isPlausibleDate, `a date between ${FIRST_YEAR} and ${LAST_YEAR}`);
 
 const hfAuthor = z.object({ name: text.optional(), hidden: z.boolean().optional() }).loose();
 
@@ -188,6 +196,15 @@ function httpUrl(value: string | null | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/** Absent or unreadable values pass (the mapping decides what they mean); readable ones must be in range. */
+function isPlausibleDate(value: string | number | null | undefined): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  const instant = new Date(typeof value === 'string' && isIsoDate(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(instant.getTime())) return true;
+  const year = instant.getUTCFullYear();
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
 }
 
 /** A bare date means midnight in the digest's time zone; anything else must be a full timestamp. */
