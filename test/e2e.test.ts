@@ -190,6 +190,8 @@ describe('end to end: real API and worker processes, Postgres, Redis and SMTP', 
     expect(response.headers.get('x-request-id')).toBe('e2e-request-1');
     const logs = `${api.output()}\n${worker.output()}`;
     await eventually(async () => (api.output().includes('"reqId":"e2e-request-1"') ? true : undefined));
+    // The worker names each job with the ids it carried.
+    expect(worker.output()).toMatch(/"queue":"send","job":"send-batch","jobId":"[^"]+","attempts":1,"issueId":\d+/);
 
     // Every token the run handed out: in the links of every mail sent.
     const tokens = smtp.messages.flatMap((mail) =>

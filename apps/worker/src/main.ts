@@ -6,6 +6,7 @@ import {
   listenOrExit,
   openResources,
 } from '@digest/runtime';
+import { logFinishedJobs } from './job-log.ts';
 import { smtpTransportFor, startWorkers } from './workers.ts';
 
 const resources = openResources(configFromEnvironment(), 'worker');
@@ -19,6 +20,7 @@ if (metrics && METRICS_PORT) await listenOrExit(metrics, METRICS_PORT, 'METRICS_
 
 const running = await startWorkers(resources, smtpTransportFor(resources.config), deliveryMetrics(registry));
 jobMetrics(registry, Object.fromEntries(running.workers.map((worker) => [worker.name, worker])));
+logFinishedJobs(resources.logger, running.workers);
 closeOnSignals(resources.logger, [
   ['workers', () => running.close()],
   ['metrics server', () => metrics && new Promise((resolve) => metrics.close(resolve))],
