@@ -191,7 +191,9 @@ describe('end to end: real API and worker processes, Postgres, Redis and SMTP', 
     const logs = `${api.output()}\n${worker.output()}`;
     await eventually(async () => (api.output().includes('"reqId":"e2e-request-1"') ? true : undefined));
     // The worker names each job with the ids it carried.
-    expect(worker.output()).toMatch(/"queue":"send","job":"send-batch","jobId":"[^"]+","attempts":1,"issueId":\d+/);
+    expect(worker.output()).toMatch(
+      /"queue":"send","job":"send-batch","jobId":"[^"]+","attempts":1,"issueId":\d+/,
+    );
 
     // Every token the run handed out: in the links of every mail sent.
     const tokens = smtp.messages.flatMap((mail) =>
