@@ -40,6 +40,7 @@ export async function sendConfirmationMail(
   const mail = await renderConfirmationEmail({
     confirmUrl: confirmUrl(ctx.settings.publicBaseUrl, ctx.tokens, subscriber.id),
     cadence: subscriber.cadence,
+    keywords: subscriber.keywords,
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
     validHours: CONFIRM_TTL_SECONDS / 3600,
     postalAddress: ctx.settings.postalAddress,

@@ -38,4 +38,10 @@ describe('renderConfirmationEmail', () => {
     expect(confirmationPropsSchema.safeParse(bad).success).toBe(false);
     await expect(renderConfirmationEmail(bad)).rejects.toThrow(/Invalid confirmation email/);
   });
+
+  it('says which keywords the signup chose, escaped, so the owner confirms exactly that', async () => {
+    const { html, text } = await renderConfirmationEmail({ ...props, keywords: ['diffusion', 'a&b'] });
+    expect(text.replaceAll('\n', ' ')).toContain('research papers matching diffusion, a&b.');
+    expect(html).toContain('matching diffusion, a&amp;b.');
+  });
 });

@@ -1,4 +1,4 @@
-import { parseInput } from '@digest/core';
+import { oneLine, parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml } from '../html.ts';
 import { renderMjml } from '../render.ts';
@@ -20,6 +20,11 @@ export const confirmationPropsSchema = z.object({
   /** The page that confirms the subscription (`/confirm/<token>`). */
   confirmUrl: httpUrlSchema,
   cadence: cadenceSchema,
+  /**
+   * The keywords the signup asked for. Anyone can type an address into the form, so the mail
+   * says what its owner confirms: they never get a filtered digest they did not see.
+   */
+  keywords: z.array(z.string()).default([]),
   siteUrl: httpUrlSchema,
   /** How long the link works, in hours. */
   validHours: z.number().int().positive().default(48),
@@ -32,13 +37,14 @@ export const CONFIRMATION_SUBJECT = 'Confirm your Daily Papers subscription';
 
 /** The double opt-in message: one button to confirm; ignoring it subscribes no one. */
 export async function renderConfirmationEmail(props: ConfirmationProps): Promise<RenderedEmail> {
-  const { confirmUrl, cadence, siteUrl, validHours, postalAddress } = parseInput(
+  const { confirmUrl, cadence, keywords, siteUrl, validHours, postalAddress } = parseInput(
     confirmationPropsSchema,
     props,
     'confirmation email',
   );
   const frequency = cadence === 'weekly' ? 'one email a week' : 'one email every morning';
-  const what = `Someone, hopefully you, asked to receive Daily Papers at this address: ${frequency} with the most upvoted research papers.`;
+  const matching = keywords.length > 0 ? ` matching ${oneLine(keywords.join(', '))}` : '';
+  const what = `Someone, hopefully you, asked to receive Daily Papers at this address: ${frequency} with the most upvoted research papers${matching}.`;
   const action = 'Please confirm that you want these emails.';
   const expiry = `The link works for ${validHours} hours; after that, the page it opens can send you a new one.`;
   const fallback = 'If the button does not work, copy this link into your browser:';
