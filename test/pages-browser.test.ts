@@ -102,7 +102,17 @@ const VISITS: Visit[] = [
   },
   { name: 'confirm', open: get(`/confirm/${'CONFIRM'}`), heading: /Confirm your subscription/ },
   { name: 'confirm-expired', open: get(`/confirm/${'EXPIRED'}`), heading: /This link has expired/ },
+  {
+    name: 'confirmed',
+    open: submit('/confirm/CONFIRM', async () => {}),
+    heading: /You are subscribed/,
+  },
   { name: 'unsubscribe', open: get('/unsubscribe/UNSUBSCRIBE'), heading: /^Unsubscribe$/ },
+  {
+    name: 'unsubscribed',
+    open: submit('/unsubscribe/UNSUBSCRIBE', async () => {}),
+    heading: /You are unsubscribed/,
+  },
   { name: 'preferences', open: get('/preferences/PREFERENCES'), heading: /Your preferences/ },
   {
     name: 'preferences-error',
@@ -111,6 +121,11 @@ const VISITS: Visit[] = [
       (page) => page.fill('#timezone', 'Mars/Olympus'),
       'text=Save preferences',
     ),
+    heading: /Your preferences/,
+  },
+  {
+    name: 'data-export',
+    open: submit('/preferences/PREFERENCES', async () => {}, 'text=Email me my data'),
     heading: /Your preferences/,
   },
   { name: 'archive', open: get('/archive'), heading: /Past issues/ },
