@@ -178,6 +178,13 @@ describe.each(VIEWPORTS)('every page at $width px', (viewport) => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
+      // A Content-Security-Policy violation or a missing asset shows up as a console error.
+      page.on('console', (message) => {
+        // Error pages answer 4xx on purpose; anything else failing to load is a fault.
+        const ownStatus =
+          message.text().startsWith('Failed to load resource') && message.location().url === page.url();
+        if (message.type() === 'error' && !ownStatus) errors.push(message.text());
+      });
       await withTokens(visit).open(page);
       expect(await page.textContent('h1')).toMatch(visit.heading);
       backgrounds.push(await checkPage(page, viewport.width));

@@ -32,11 +32,12 @@ const asset = (body: string, type: string): Asset => ({
 const ASSETS: Record<string, Asset> = {
   'site.css': asset(SITE_CSS, 'text/css; charset=utf-8'),
   'signup.js': asset(read('signup.js'), 'text/javascript; charset=utf-8'),
+  'favicon.svg': asset(read('favicon.svg'), 'image/svg+xml'),
   'admin.css': asset(read('admin.css'), 'text/css; charset=utf-8'),
   'admin.js': asset(read('admin.js'), 'text/javascript; charset=utf-8'),
 };
 
-export type AssetName = 'site.css' | 'signup.js' | 'admin.css' | 'admin.js';
+export type AssetName = 'site.css' | 'signup.js' | 'favicon.svg' | 'admin.css' | 'admin.js';
 
 /** The versioned URL pages link to. */
 export function assetUrl(name: AssetName): string {

@@ -29,6 +29,7 @@ export function page(title: string, body: Content, options: PageOptions = {}) {
     <meta name="color-scheme" content="light dark" />
     <title>${title} · Daily Papers</title>
     ${options.description ? html`<meta name="description" content="${options.description}" />` : ''}
+    <link rel="icon" type="image/svg+xml" href="${assetUrl('favicon.svg')}" />
     <link rel="stylesheet" href="${assetUrl('site.css')}" />
     <link rel="alternate" type="application/rss+xml" title="Daily Papers" href="/archive.xml" />
     ${options.head ?? ''}
