@@ -18,15 +18,12 @@ export function wantsJson(c: Context): boolean {
  */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context) => {
+    // The route pattern, not the path, which may carry a token.
+    const where = { reqId: c.get('requestId'), method: c.req.method, route: routePath(c, -1) };
     const dependency = unreachableDependency(error);
-    if (dependency)
-      logger.warn({ dependency, method: c.req.method, path: c.req.path }, 'dependency unavailable');
+    if (dependency) logger.warn({ ...where, dependency }, 'dependency unavailable');
     const known = dependency ? unavailable() : toAppError(error);
-    if (!known) {
-      // The route pattern, not the path, which may carry a token.
-      const route = routePath(c, -1);
-      logger.error({ err: error, reqId: c.get('requestId'), method: c.req.method, route }, 'unhandled error');
-    }
+    if (!known) logger.error({ ...where, err: error }, 'unhandled error');
     const status = (known?.status ?? 500) as ContentfulStatusCode;
     const message = known?.message ?? 'Something went wrong on our side. Please try again later.';
     if (known?.code === 'rate_limited') c.header('Retry-After', String(known.retryAfterSeconds ?? 60));
