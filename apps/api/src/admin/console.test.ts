@@ -57,10 +57,13 @@ async function open(env: Record<string, string> = {}) {
 describe('admin console sign-in', () => {
   it('sends a browser without a session to the sign-in form, and back afterwards', async () => {
     const { request, signIn } = await open();
-    const page = await request('/admin/subscribers?q=a');
+    const html = { accept: 'text/html,application/xhtml+xml' };
+    const page = await request('/admin/subscribers?q=a', { headers: html });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Fsubscribers%3Fq%3Da');
     expect(await (await request('/admin/login')).text()).toContain('type="password"');
+    // Not a browser page view: refused outright.
+    expect((await request('/admin/subscribers')).status).toBe(401);
 
     const { response, cookie } = await signIn();
     expect(response.status).toBe(303);
@@ -112,7 +115,7 @@ describe('admin console sign-in', () => {
       `${name}=${id}x.${expires}.${signature}`,
       `${name}=${id}.1.${signature}`,
     ]) {
-      expect((await request('/admin/issues', { cookie: forged })).status).toBe(303);
+      expect((await request('/admin/issues', { cookie: forged })).status).toBe(401);
     }
 
     // Two attempts so far; eight more guesses use up the ten.
@@ -163,8 +166,10 @@ describe('admin console actions', () => {
       await form(path, fields, { cookie, headers: { origin: 'null', 'sec-fetch-site': 'same-site' } }),
       await request(path, { method: 'POST', body: new URLSearchParams(fields), cookie }),
       await form(path, fields),
+      // The bearer token opens the queue dashboard only, not the console's pages.
+      await form(path, fields, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }),
     ];
-    expect(refused.map((response) => response.status)).toEqual([403, 403, 403, 403, 403, 401]);
+    expect(refused.map((response) => response.status)).toEqual([403, 403, 403, 403, 403, 401, 401]);
 
     const sameSite = await request(path, {
       method: 'POST',
@@ -230,9 +235,14 @@ describe('queue dashboard', () => {
   const addJob = (name: string) => `/admin/queues/api/queues/${name}/add`;
   const job = JSON.stringify({ name: 'send-welcome', data: { subscriberId: 1 }, options: {} });
 
-  it('is behind the admin session, with no Basic or bearer way in', async () => {
+  it('is behind the admin session or the bearer token, no longer Basic auth', async () => {
     const { request, signIn } = await open();
-    expect((await request('/admin/queues')).status).toBe(303);
+    expect((await request('/admin/queues', { headers: { accept: 'text/html' } })).status).toBe(303);
+    expect((await request('/admin/queues')).status).toBe(401);
+    const bearer = await request('/admin/queues/api/queues', {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
+    expect(bearer.status).toBe(200);
     const basic = `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}`;
     expect((await request('/admin/queues/api/queues', { headers: { authorization: basic } })).status).toBe(
       401,
@@ -270,6 +280,8 @@ describe('queue dashboard', () => {
     );
     expect((await post({ origin: ORIGIN, 'content-type': 'text/plain' })).status).toBe(403);
     expect((await post({ 'content-type': 'application/json' })).status).toBe(403);
+    const script = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    expect((await post({ ...script, 'content-type': 'text/plain' })).status).toBe(403);
     expect(await queue?.count()).toBe(0);
     expect((await post({ origin: ORIGIN, 'content-type': 'application/json' })).status).toBe(200);
     expect(await queue?.count()).toBe(1);

@@ -5,7 +5,7 @@ import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { clientBucket } from '../http/client.ts';
 import { readForm } from '../http/input.ts';
-import { tokenMatcher } from './auth.ts';
+import { bearerMatcher, tokenMatcher } from './auth.ts';
 import { assertCsrf } from './forms.ts';
 import {
   type AdminEnv,
@@ -47,55 +47,60 @@ export function adminConsole(options: ConsoleOptions) {
   const { ctx } = options;
   const sessions = new AdminSessions(options.adminToken, options.publicBaseUrl);
   const tokenMatches = tokenMatcher(options.adminToken);
+  const bearer = bearerMatcher(options.adminToken);
 
-  return new Hono<AdminEnv>()
-    .onError((error, c) => {
-      if (!(error instanceof AppError) || c.req.path.startsWith(`${CONSOLE_PATH}/queues/api/`)) {
-        return options.fallbackError(error, c);
-      }
-      if (error.code === 'rate_limited') c.header('Retry-After', String(error.retryAfterSeconds ?? 60));
-      return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
-    })
-    .use('*', sameOriginReferrers(), sameOriginOnly(options.publicBaseUrl))
+  return (
+    new Hono<AdminEnv>()
+      .onError((error, c) => {
+        if (!(error instanceof AppError) || c.req.path.startsWith(`${CONSOLE_PATH}/queues/api/`)) {
+          return options.fallbackError(error, c);
+        }
+        if (error.code === 'rate_limited') c.header('Retry-After', String(error.retryAfterSeconds ?? 60));
+        return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
+      })
+      .use('*', sameOriginReferrers(), sameOriginOnly(options.publicBaseUrl, bearer))
 
-    .get('/login', (c) => {
-      if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
-      return c.html(loginPage({ next: safeNext(c.req.query('next')), csrf: sessions.signInToken(c) }));
-    })
-    .post('/login', async (c) => {
-      // Every attempt counts, checked before the token is: a guesser over the limit learns nothing.
-      await options.limitSignIns(clientBucket(options.clientAddress(c)));
-      const form = await readForm(c);
-      if (!sessions.signInTokenValid(c, form._csrf)) {
-        throw new AppError('forbidden', 'This sign-in form has expired. Reload the page and try again.');
-      }
-      if (!tokenMatches(form.token ?? '')) {
-        ctx.logger.warn('admin sign-in refused');
-        return c.html(
-          loginPage({
-            next: safeNext(form.next),
-            csrf: sessions.signInToken(c),
-            error: 'That is not the admin token.',
-          }),
-          401,
-        );
-      }
-      sessions.start(c);
-      return c.redirect(safeNext(form.next), 303);
-    })
+      .get('/login', (c) => {
+        if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
+        return c.html(loginPage({ next: safeNext(c.req.query('next')), csrf: sessions.signInToken(c) }));
+      })
+      .post('/login', async (c) => {
+        // Every attempt counts, checked before the token is: a guesser over the limit learns nothing.
+        await options.limitSignIns(clientBucket(options.clientAddress(c)));
+        const form = await readForm(c);
+        if (!sessions.signInTokenValid(c, form._csrf)) {
+          throw new AppError('forbidden', 'This sign-in form has expired. Reload the page and try again.');
+        }
+        if (!tokenMatches(form.token ?? '')) {
+          ctx.logger.warn('admin sign-in refused');
+          return c.html(
+            loginPage({
+              next: safeNext(form.next),
+              csrf: sessions.signInToken(c),
+              error: 'That is not the admin token.',
+            }),
+            401,
+          );
+        }
+        sessions.start(c);
+        return c.redirect(safeNext(form.next), 303);
+      })
 
-    .use('*', requireSession(sessions, SIGN_IN_PATH))
-    .get('/', (c) => c.redirect(`${CONSOLE_PATH}/issues`, 303))
-    .post('/logout', async (c) => {
-      assertCsrf(sessions, c, (await readForm(c))._csrf);
-      sessions.end(c);
-      return c.redirect(SIGN_IN_PATH, 303);
-    })
-    .route('/issues', issuePages(ctx, sessions))
-    .route('/subscribers', subscriberPages(ctx, sessions))
-    .route('/', paperPages(ctx, sessions))
-    .use('/queues/*', jsonBodiesOnly(), readOnlyUnless(options.queueDashboardWrite, 'The queue dashboard'))
-    .route('/queues', queueDashboard(options.queues, options.queueDashboardWrite));
+      // Before the console's own session check: the dashboard also takes the bearer token.
+      .use('/queues/*', requireSession(sessions, SIGN_IN_PATH, bearer))
+      .use('/queues/*', jsonBodiesOnly(), readOnlyUnless(options.queueDashboardWrite, 'The queue dashboard'))
+      .route('/queues', queueDashboard(options.queues, options.queueDashboardWrite))
+      .use('*', requireSession(sessions, SIGN_IN_PATH))
+      .get('/', (c) => c.redirect(`${CONSOLE_PATH}/issues`, 303))
+      .post('/logout', async (c) => {
+        assertCsrf(sessions, c, (await readForm(c))._csrf);
+        sessions.end(c);
+        return c.redirect(SIGN_IN_PATH, 303);
+      })
+      .route('/issues', issuePages(ctx, sessions))
+      .route('/subscribers', subscriberPages(ctx, sessions))
+      .route('/', paperPages(ctx, sessions))
+  );
 }
 
 /** Only a console path: never another site, nor `//host` which a browser reads as one. */

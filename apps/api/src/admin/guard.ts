@@ -20,12 +20,14 @@ export function sameOriginReferrers(): MiddlewareHandler {
 /**
  * Every state-changing request must come from the console itself: its Origin is this server
  * (as the browser reached it, or PUBLIC_BASE_URL behind a proxy), or, for a browser that sends
- * no Origin, `Sec-Fetch-Site: same-origin`. Anything else, including a client sending neither, is refused.
+ * no Origin, `Sec-Fetch-Site: same-origin`. Anything else, including a client sending neither, is
+ * refused, unless it presents the bearer token.
  */
-export function sameOriginOnly(publicBaseUrl: string): MiddlewareHandler {
+export function sameOriginOnly(publicBaseUrl: string, bearer: (c: Context) => boolean): MiddlewareHandler {
   const publicOrigin = new URL(publicBaseUrl).origin;
   return async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method)) {
+    // A bearer token is never sent by a browser on its own: such a request is no forgery.
+    if (!SAFE_METHODS.has(c.req.method) && !bearer(c)) {
       const origin = c.req.header('origin');
       // A browser sends "null" where the referrer policy withholds the origin.
       const allowed =
@@ -40,18 +42,24 @@ export function sameOriginOnly(publicBaseUrl: string): MiddlewareHandler {
 
 /**
  * Pages need a signed-in admin: a browser asking for a page is sent to the sign-in form (and
- * back afterwards); any other request is refused.
+ * back afterwards); any other request is refused with 401. With `bearer`, a client presenting
+ * `Authorization: Bearer <ADMIN_TOKEN>` passes too (no browser sends that on its own, so it
+ * opens no CSRF hole): the queue dashboard's API keeps serving scripts.
  */
-export function requireSession(sessions: AdminSessions, signInPath: string): MiddlewareHandler<AdminEnv> {
+export function requireSession(
+  sessions: AdminSessions,
+  signInPath: string,
+  bearer?: (c: Context) => boolean,
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const session = sessions.read(c);
-    if (!session) {
-      if (c.req.method === 'GET' && !c.req.path.includes('/api/')) {
-        return c.redirect(`${signInPath}?next=${encodeURIComponent(pathWithQuery(c))}`, 303);
-      }
+    if (session) c.set('session', session);
+    else if (!bearer?.(c)) {
+      const browsing = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
+      if (browsing) return c.redirect(`${signInPath}?next=${encodeURIComponent(pathWithQuery(c))}`, 303);
+      c.header('WWW-Authenticate', 'Bearer realm="admin"');
       throw new AppError('unauthorized', 'Sign in to the admin console first.');
     }
-    c.set('session', session);
     await next();
   };
 }
