@@ -214,6 +214,22 @@ describe('the admin console in a real browser', () => {
     await page.context().close();
   });
 
+  it('opens the queue dashboard in the session, read-only', async () => {
+    const page = await signedIn();
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      // Only its third-party web font may be refused.
+      if (/Content Security Policy/i.test(message.text()) && !/fonts\./.test(message.text())) {
+        blocked.push(message.text());
+      }
+    });
+    await page.getByRole('navigation').getByRole('link', { name: 'Queues' }).click();
+    await page.getByRole('link', { name: 'send', exact: true }).first().waitFor();
+    expect(blocked).toEqual([]);
+    await shoot(page, 'queues');
+    await page.context().close();
+  });
+
   it('refuses a form posted from another site, even with the session cookie', async () => {
     const page = await signedIn();
     const before = await harness.resources.queues.queueOf('build-digest').count();
