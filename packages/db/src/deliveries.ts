@@ -201,6 +201,7 @@ export async function requeueDeliveries(
 }
 
 export interface DeliveryListing {
+  id: number;
   email: string;
   status: DeliveryStatus;
   attempts: number;
@@ -223,6 +224,7 @@ function deliveryListing(db: Db, issueId: number) {
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
     .select([
+      'd.id as id',
       's.email as email',
       'd.status as status',
       'd.attempts as attempts',
@@ -237,7 +239,7 @@ export interface DeliverySearch {
   status?: DeliveryStatus;
   /** Addresses starting with this, case-insensitively. */
   emailPrefix?: string;
-  /** Keyset cursor: the lower-cased address of the last row of the previous page. */
+  /** Keyset cursor from the previous page (address and id: a resend is a second row of one address). */
   after?: string;
   limit: number;
 }
@@ -250,6 +252,7 @@ export async function searchDeliveries(
 ): Promise<Page<DeliveryListing>> {
   let select = deliveryListing(db, issueId)
     .orderBy(sql`lower(s.email)`)
+    .orderBy('d.id')
     .limit(query.limit + 1);
   if (query.status) select = select.where('d.status', '=', query.status);
   if (query.emailPrefix) {
@@ -259,8 +262,14 @@ export async function searchDeliveries(
       prefixPattern(query.emailPrefix.toLowerCase()),
     );
   }
-  if (query.after !== undefined) select = select.where(sql<string>`lower(s.email)`, '>', query.after);
-  return toPage(await select.execute(), query.limit, (row) => row.email.toLowerCase());
+  if (query.after !== undefined) {
+    // Addresses hold no spaces: the id follows the last one.
+    const split = query.after.lastIndexOf(' ');
+    const email = split < 0 ? query.after : query.after.slice(0, split);
+    const id = split < 0 ? 0 : Number(query.after.slice(split + 1)) || 0;
+    select = select.where(sql<boolean>`(lower(s.email), d.id) > (${email}, ${id})`);
+  }
+  return toPage(await select.execute(), query.limit, (row) => `${row.email.toLowerCase()} ${row.id}`);
 }
 
 export interface FailureGroup {

@@ -63,7 +63,7 @@ describe('issueLedger', () => {
       { status: 'failed', reason: '552 mailbox full', count: 1 },
     ]);
     expect(first.deliveries.items.map((row) => row.email)).toEqual(['amos@example.org', 'Amy@example.org']);
-    expect(first.deliveries.next).toBe('amy@example.org');
+    expect(first.deliveries.next).toMatch(/^amy@example\.org \d+$/);
 
     const second = await issueLedger(ctx, issue.id, { limit: 2, after: first.deliveries.next });
     expect(second.deliveries.items.map((row) => row.email)).toEqual(['bea@example.org', 'ben@example.org']);
