@@ -88,6 +88,8 @@ export async function popularKeywords(db: Db, limit: number): Promise<string[]> 
     )
     .select(['keyword', (eb) => eb.fn.countAll().as('uses')])
     .where('keyword', '!=', '')
+    // Only words the signup form would accept as keywords.
+    .where(sql<boolean>`length(keyword) <= 40 and keyword !~ '[<>[:cntrl:]]'`)
     .groupBy('keyword')
     .orderBy('uses', 'desc')
     .orderBy('keyword')

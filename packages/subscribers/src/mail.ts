@@ -58,6 +58,7 @@ export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberI
     cadence: subscriber.cadence,
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
     archiveUrl: `${ctx.settings.publicBaseUrl}/archive`,
+    deliveryTime: subscriber.timezone ? `(${subscriber.timezone} time)` : undefined,
     latestPapers: (await latestIssue(ctx.db, subscriber.cadence))?.papers.slice(0, 3) ?? [],
     postalAddress: ctx.settings.postalAddress,
   });

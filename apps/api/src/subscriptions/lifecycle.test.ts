@@ -1,4 +1,4 @@
-import { findSubscriberByEmail, insertSubscriber } from '@digest/db';
+import { findSubscriberByEmail, insertSubscriber, upsertPapers } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness, TEST_ADMIN_TOKEN } from '../../../../test/support/harness.ts';
 import { createApp } from '../app.ts';
@@ -207,5 +207,25 @@ describe('lifecycle pages', () => {
     expect(await findSubscriberByEmail(harness.resources.db, 'reader@example.org')).toBeUndefined();
     // The link of an erased subscriber is no longer good for anything.
     expect((await postForm(`/preferences/${token}/delete`, {})).status).toBe(400);
+  });
+});
+
+describe('the landing page', () => {
+  it('suggests the most frequent ai_keywords that the form accepts', async () => {
+    const paper = (n: number, keywords: string[]) => ({
+      external_id: `kw-${n}`,
+      title: `Paper ${n}`,
+      featured_at: new Date('2026-05-22T08:00:00Z'),
+      ai_keywords: keywords,
+    });
+    await upsertPapers(harness.resources.db, [
+      paper(1, ['Diffusion', 'agents']),
+      paper(2, ['diffusion', '<b>x</b>']),
+      paper(3, ['diffusion', 'agents', 'robotics']),
+    ]);
+    const page = await (await app.request('/')).text();
+    expect(page).toContain('Popular: diffusion, agents, robotics');
+    expect(page).toContain('data-keyword="diffusion"');
+    expect(page).not.toMatch(/<b>x<\/b>|&lt;b&gt;/);
   });
 });

@@ -24,7 +24,7 @@ export const welcomePropsSchema = z.object({
   siteUrl: httpUrlSchema,
   /** The web archive of past issues. */
   archiveUrl: httpUrlSchema,
-  /** When the digest goes out, in words, e.g. `at 08:00 (Europe/Paris)`. */
+  /** When the digest goes out, in words, e.g. `(Asia/Tokyo time)`. */
   deliveryTime: z.string().optional(),
   /** The latest issue's top papers: a sample of what arrives. */
   latestPapers: z.array(issuePaperSchema).max(5).default([]),
