@@ -17,6 +17,7 @@ import { errorHandler, notFound } from './http/errors.ts';
 import { whileRedisIsUp } from './http/outage.ts';
 import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
+import { openApiRoutes } from './openapi/routes.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
 
 export type ApiDeps = Omit<Resources, 'close'>;
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps) {
     .use('/confirm/*', whileRedisIsUp(deps.redis))
     .use('/admin/*', whileRedisIsUp(deps.redis))
     .route('/', assetRoutes())
+    .route('/', openApiRoutes(config.PUBLIC_BASE_URL))
     .route('/', healthRoutes(deps.db, deps.redis, metrics.registry, config.METRICS_TOKEN))
     .route(
       '/',

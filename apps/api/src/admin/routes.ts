@@ -6,12 +6,12 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { readJson } from '../http/input.ts';
 
-const triggerSchema = z.object({
+export const triggerSchema = z.object({
   date: isoDateSchema.optional(),
   cadence: cadenceSchema.default('daily'),
 });
 
-const resendSchema = z.object({
+export const resendSchema = z.object({
   cadence: cadenceSchema.default('daily'),
   emails: z.array(emailSchema).min(1).max(10_000).optional(),
   failedOnly: z.boolean().default(false),
@@ -22,11 +22,11 @@ const pageSchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const subscriberQuerySchema = pageSchema.extend({
+export const subscriberQuerySchema = pageSchema.extend({
   status: z.enum(['pending', 'active', 'unsubscribed', 'bounced', 'complained']).optional(),
 });
 
-const issueQuerySchema = pageSchema.extend({
+export const issueQuerySchema = pageSchema.extend({
   cadence: cadenceSchema.default('daily'),
   deliveries: z.enum(['0', '1', 'true', 'false']).default('0'),
 });
