@@ -1,6 +1,6 @@
 import { AppError } from '@digest/core';
 import type { DigestContext } from '@digest/digest';
-import type { Queues, RedisConnection } from '@digest/queue';
+import type { Queues } from '@digest/queue';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { clientBucket } from '../http/client.ts';
