@@ -201,12 +201,18 @@ describe('lifecycle pages', () => {
       { subscriberId: subscriber.id },
     ]);
 
-    const deleted = await postForm(`/preferences/${token}/delete`, {});
+    // Without the confirming tick, nothing is erased and the page says why.
+    const unticked = await postForm(`/preferences/${token}/delete`, {});
+    expect(unticked.status).toBe(400);
+    expect(await unticked.text()).toContain('Tick the box to confirm');
+    expect(await findSubscriberByEmail(harness.resources.db, 'reader@example.org')).toBeDefined();
+
+    const deleted = await postForm(`/preferences/${token}/delete`, { confirm: 'on' });
     expect(deleted.status).toBe(200);
     expect(await deleted.text()).toContain('Your data is deleted');
     expect(await findSubscriberByEmail(harness.resources.db, 'reader@example.org')).toBeUndefined();
     // The link of an erased subscriber is no longer good for anything.
-    expect((await postForm(`/preferences/${token}/delete`, {})).status).toBe(400);
+    expect((await postForm(`/preferences/${token}/delete`, { confirm: 'on' })).status).toBe(400);
   });
 });
 

@@ -198,7 +198,12 @@ export function preferencesPage(
   token: string,
   subscriber: Subscriber,
   unsubscribeUrl: string,
-  options: { notice?: string; values?: Record<string, string>; problems?: FormProblems } = {},
+  options: {
+    notice?: string;
+    values?: Record<string, string>;
+    problems?: FormProblems;
+    deleteRefused?: boolean;
+  } = {},
 ) {
   // After a refused save, the form shows what was typed, not what is stored.
   const values = options.values;
@@ -249,9 +254,12 @@ export function preferencesPage(
       <h2>Your data</h2>
       <div class="actions">
         <form method="post" action="/preferences/${token}/export"><button type="submit" class="secondary">Email me my data</button></form>
-        <form method="post" action="/preferences/${token}/delete"><button type="submit" class="danger">Delete me</button></form>
       </div>
-      <p class="hint">“Delete me” erases your address, choices and delivery history at once; it cannot be undone.</p>
+      <form method="post" action="/preferences/${token}/delete" class="stack">
+        <label class="choice"><input type="checkbox" name="confirm" required ${options.deleteRefused ? html`aria-invalid="true" aria-describedby="delete-error"` : ''} /> Yes, erase my address, choices and delivery history now; this cannot be undone</label>
+        ${options.deleteRefused ? html`<span class="field-error" id="delete-error">Tick the box to confirm, then press “Delete me” again.</span>` : ''}
+        <button type="submit" class="danger">Delete me</button>
+      </form>
       <p><a href="${unsubscribeUrl}">Unsubscribe from Daily Papers</a></p>`,
     { narrow: true, scripts: ['signup.js'] },
   );

@@ -168,7 +168,14 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
         return c.html(preferencesPage(token, subscriber, links(subscriber.id).unsubscribeUrl, { notice }));
       })
       .post('/preferences/:token/delete', sameSiteForms, async (c) => {
-        await eraseByPreferencesLink(ctx, c.req.param('token'));
+        const token = c.req.param('token');
+        // Erasing cannot be undone: only with the box ticked (the browser asks for it too).
+        if ((await readForm(c)).confirm !== 'on') {
+          const subscriber = await subscriberForToken(ctx, 'preferences', token);
+          const unsubscribeUrl = links(subscriber.id).unsubscribeUrl;
+          return c.html(preferencesPage(token, subscriber, unsubscribeUrl, { deleteRefused: true }), 400);
+        }
+        await eraseByPreferencesLink(ctx, token);
         return c.html(deletedPage());
       })
   );
