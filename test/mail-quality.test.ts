@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { insertSubscriber } from '@digest/db';
-import { buildIssue, importPapers, sendBatch } from '@digest/digest';
+import { insertOutboxMail, insertSubscriber } from '@digest/db';
+import { buildIssue, importPapers, sendIssue } from '@digest/digest';
 import { compileMessage, createSmtpTransport, personalise } from '@digest/email';
 import { senders } from '@digest/runtime';
-import { sendConfirmationMail, sendDataExportMail, sendWelcomeMail } from '@digest/subscribers';
+import { sendOutboxMail } from '@digest/subscribers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from './support/fixtures.ts';
 import { type Harness, openHarness } from './support/harness.ts';
@@ -31,8 +31,7 @@ beforeAll(async () => {
   const transport = createSmtpTransport({ url: harness.smtp.url, poolSize: 1 });
   const ctx = senders(harness.resources, transport).send;
   const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-05-22' });
-  const ids = (await db.selectFrom('deliveries').select('id').execute()).map((row) => row.id);
-  await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: true, owner: 'job-1' });
+  await sendIssue(ctx, issue.id);
   mail = (await harness.smtp.waitFor(1))[0]!;
 
   // The lifecycle mails of a new reader, as the worker sends them.
@@ -42,10 +41,10 @@ beforeAll(async () => {
     status: 'pending',
     consent_source: 'form',
   });
-  await sendConfirmationMail(mailCtx, reader.id);
+  await sendOutboxMail(mailCtx, (await insertOutboxMail(db, 'confirmation', reader.id)).id);
   await db.updateTable('subscribers').set({ status: 'active' }).where('id', '=', reader.id).execute();
-  await sendWelcomeMail(mailCtx, reader.id);
-  await sendDataExportMail(mailCtx, reader.id);
+  await sendOutboxMail(mailCtx, (await insertOutboxMail(db, 'welcome', reader.id)).id);
+  await sendOutboxMail(mailCtx, (await insertOutboxMail(db, 'data-export', reader.id)).id);
   transport.close();
   [, confirmation, welcome, dataExport] = (await harness.smtp.waitFor(4)) as CapturedMail[] as [
     CapturedMail,

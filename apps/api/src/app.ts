@@ -19,6 +19,7 @@ import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
 import { openApiRoutes } from './openapi/routes.ts';
 import { subscriptionRoutes } from './subscriptions/routes.ts';
+import { type ConfirmSubscription, webhookRoutes } from './webhooks/routes.ts';
 
 export type ApiDeps = Omit<Resources, 'close'>;
 
@@ -34,7 +35,7 @@ const CONFIRMATIONS_PER_MAILBOX = 3;
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 3600_000;
 
-export function createApp(deps: ApiDeps) {
+export function createApp(deps: ApiDeps, options: { confirmSubscription?: ConfirmSubscription } = {}) {
   const { config, logger } = deps;
   const tooLarge = (): never => {
     throw new AppError('payload_too_large', 'The request body is too large.');
@@ -89,6 +90,7 @@ export function createApp(deps: ApiDeps) {
     )
     .route('/', archiveRoutes(deps.digest))
     .route('/api/admin', adminRoutes(deps.digest))
+    .route('/api/webhooks', webhookRoutes(deps.db, config.BOUNCE_WEBHOOK_SECRET, options.confirmSubscription))
     .route(
       '/admin',
       adminConsole({

@@ -1,6 +1,8 @@
 import type { Resources } from '@digest/runtime';
 import {
+  controlDigest,
   digestStatus,
+  parseDigestControlArgs,
   parseDigestPreviewArgs,
   parseDigestResendArgs,
   parseDigestSendArgs,
@@ -63,13 +65,32 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'digest resend': {
-    usage: 'digest resend --date YYYY-MM-DD [--cadence C] [--email E ...] [--failed]',
-    summary: 'send an issue again: to the given addresses, to failed deliveries, or to everyone',
+    usage: 'digest resend --date YYYY-MM-DD [--cadence C] (--email E ... | --failed | --missing | --all)',
+    summary: 'send an issue again: to the given addresses, the failed, those who lack it, or everyone',
     prepare: (args) => {
       const options = parseDigestResendArgs(args);
       return (resources, io) => resendDigest(resources, options, io);
     },
   },
+  ...Object.fromEntries(
+    (
+      [
+        ['pause', 'stop sending an issue for now (what is in flight finishes)'],
+        ['resume', 'go on sending a paused issue'],
+        ['cancel', 'stop sending an issue for good: deliveries still waiting are skipped'],
+      ] as const
+    ).map(([action, summary]) => [
+      `digest ${action}`,
+      {
+        usage: `digest ${action} --date YYYY-MM-DD [--cadence C]`,
+        summary,
+        prepare: (args: string[]) => {
+          const options = parseDigestControlArgs(action, args);
+          return (resources: Resources, io: Io) => controlDigest(resources, options, io);
+        },
+      },
+    ]),
+  ),
   'digest status': {
     usage: 'digest status --date YYYY-MM-DD [--cadence C]',
     summary: "an issue's papers and its deliveries by status",

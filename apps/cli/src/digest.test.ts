@@ -42,21 +42,17 @@ describe('digest arguments', () => {
       wait: false,
     });
     expect(
-      parseDigestResendArgs([
-        '--date',
-        '2026-05-23',
-        '--email',
-        'a@example.org',
-        '--email',
-        'b@example.org',
-        '--failed',
-      ]),
-    ).toEqual({
+      parseDigestResendArgs(['--date', '2026-05-23', '--email', 'a@example.org', '--email', 'b@example.org']),
+    ).toMatchObject({
       date: '2026-05-23',
       cadence: 'daily',
       emails: ['a@example.org', 'b@example.org'],
-      failedOnly: true,
     });
+    expect(parseDigestResendArgs(['--date', '2026-05-23', '--missing'])).toMatchObject({ missingOnly: true });
+    // Whom to resend to is always said, and said once: no flag never means everyone.
+    for (const flags of [[], ['--failed', '--all'], ['--email', 'a@example.org', '--failed']]) {
+      expect(() => parseDigestResendArgs(['--date', '2026-05-23', ...flags])).toThrow(/exactly one of/);
+    }
     expect(() => parseDigestResendArgs(['--date', '2026-05-23', '--email', 'nobody'])).toThrow(
       '--email "nobody": email is not a valid address',
     );
@@ -116,8 +112,11 @@ describe('digest commands', () => {
       FAST,
     );
 
-    expect(report).toMatchObject({ status: 'sent', deliveries: { sent: 2, failed: 1, total: 3 } });
-    expect(output.stdout()).toBe('daily issue of 2026-05-22: sent 2/3, failed 1\n');
+    expect(report).toMatchObject({ status: 'sent', deliveries: { sent: 2, bounced: 1, total: 3 } });
+    const outcome =
+      'daily issue of 2026-05-22: sent with 1 bounced (sent 2/3, failed 0, bounced 1)\n' +
+      '  1 bounced: "550 no such user"\n';
+    expect(output.stdout()).toBe(outcome);
     expect(output.stderr()).toMatch(/^building the daily issue of 2026-05-22…\n/);
     expect(harness.smtp.messages.flatMap((mail) => mail.envelopeTo).sort()).toEqual([
       'ann@example.org',
@@ -128,7 +127,7 @@ describe('digest commands', () => {
     await sendDigest(harness.resources, { date: '2026-05-22', cadence: 'daily', wait: true }, again.io, FAST);
     expect(again.stdout()).toBe(
       `the daily issue of 2026-05-22 was already built on ${report?.createdAt.toISOString()}: nothing is sent again\n` +
-        'daily issue of 2026-05-22: sent 2/3, failed 1\n',
+        outcome,
     );
     expect(await harness.resources.queues.queueOf('build-digest').getJobCounts()).toMatchObject({
       waiting: 0,
@@ -138,13 +137,7 @@ describe('digest commands', () => {
 
     const resend = captureIo();
     const key = { cadence: 'daily' as const, date: '2026-05-22' };
-    expect(
-      await resendDigest(
-        harness.resources,
-        { ...key, emails: ['ann@example.org'], failedOnly: false },
-        resend.io,
-      ),
-    ).toBe(1);
+    expect(await resendDigest(harness.resources, { ...key, emails: ['ann@example.org'] }, resend.io)).toBe(1);
     expect(resend.stdout()).toBe('queued 1 delivery of the daily issue of 2026-05-22 again\n');
     const mails = await harness.smtp.waitFor(3);
     expect(mails[2]?.envelopeTo).toEqual(['ann@example.org']);
@@ -254,11 +247,7 @@ describe('digest commands', () => {
       'nothing to resend for the daily issue of 2026-05-22: no delivery has failed\n',
     );
     await expect(
-      resendDigest(
-        harness.resources,
-        { ...key, emails: ['who@example.org'], failedOnly: false },
-        captureIo().io,
-      ),
+      resendDigest(harness.resources, { ...key, emails: ['who@example.org'] }, captureIo().io),
     ).rejects.toThrow('Unknown subscriber(s): who@example.org');
   });
 

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, dateInZone } from '@digest/core';
 import type { Cadence, DeliveryCounts } from '@digest/db';
 import {
+  controlIssue,
+  type IssueAction,
   type IssueKey,
   type IssueReport,
   issueReport,
@@ -33,7 +35,13 @@ export interface DigestSendOptions {
 
 export interface DigestResendOptions extends IssueKey {
   emails?: string[];
-  failedOnly: boolean;
+  failedOnly?: boolean;
+  missingOnly?: boolean;
+  all?: boolean;
+}
+
+export interface DigestControlOptions extends IssueKey {
+  action: IssueAction;
 }
 
 export type DigestStatusOptions = IssueKey;
@@ -72,9 +80,21 @@ export function parseDigestResendArgs(args: string[]): DigestResendOptions {
   const { values, positionals } = parseCommandArgs('digest resend', {
     args,
     allowPositionals: true,
-    options: { ...dateOption, email: { type: 'string', multiple: true }, failed: { type: 'boolean' } },
+    options: {
+      ...dateOption,
+      email: { type: 'string', multiple: true },
+      failed: { type: 'boolean' },
+      missing: { type: 'boolean' },
+      all: { type: 'boolean' },
+    },
   });
   expectPositionals('digest resend', positionals, []);
+  const chosen = [values.email, values.failed, values.missing, values.all].filter(Boolean).length;
+  if (chosen !== 1) {
+    throw new CliError(
+      'digest resend: say who gets it: exactly one of --email E, --failed, --missing or --all',
+    );
+  }
   const emails = values.email?.map((email) => {
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success)
@@ -85,8 +105,21 @@ export function parseDigestResendArgs(args: string[]): DigestResendOptions {
     date: requireDate('digest resend', values.date),
     cadence: parseCadence(values.cadence),
     emails: emails && [...new Set(emails)],
-    failedOnly: values.failed ?? false,
+    failedOnly: values.failed,
+    missingOnly: values.missing,
+    all: values.all,
   };
+}
+
+export function parseDigestControlArgs(action: IssueAction, args: string[]): DigestControlOptions {
+  const command = `digest ${action}`;
+  const { values, positionals } = parseCommandArgs(command, {
+    args,
+    allowPositionals: true,
+    options: dateOption,
+  });
+  expectPositionals(command, positionals, []);
+  return { action, date: requireDate(command, values.date), cadence: parseCadence(values.cadence) };
 }
 
 export function parseDigestStatusArgs(args: string[]): DigestStatusOptions {
@@ -154,21 +187,62 @@ export async function sendDigest(
   println(io.stderr, `building the ${name}…`);
   await waitForBuild(resources, String(job.id), key, io, { ...wait, deadline });
 
-  let progress = '';
+  const progress = progressPrinter(io);
   for (;;) {
     const report = await issueReport(resources.digest, key);
     const { queued, sending } = report.deliveries;
     if (report.status === 'skipped' || queued + sending === 0) {
+      progress.done();
       const settled = await settledIssueReport(resources.digest, report);
       printOutcome(io, settled);
       return settled;
     }
-    const line = progressLine(report.deliveries);
-    if (line !== progress) println(io.stderr, line);
-    progress = line;
-    if (Date.now() > deadline) throw timedOut(key, wait);
+    progress.show(report);
+    if (Date.now() > deadline) {
+      progress.done();
+      throw timedOut(key, wait);
+    }
     await sleep(wait.pollMs);
   }
+}
+
+/**
+ * The progress of a send: a bar redrawn in place on a terminal, a line per change elsewhere.
+ * When nothing is in flight and deliveries wait, it says why and when they are tried again.
+ */
+function progressPrinter(io: Io) {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  let last = '';
+  return {
+    show(report: IssueReport) {
+      const line = `${progressBar(report.deliveries)}${stallNote(report)}`;
+      if (line === last) return;
+      last = line;
+      if (tty) io.stderr.write(`\r\x1b[2K${line}`);
+      else println(io.stderr, line);
+    },
+    done() {
+      if (tty && last) io.stderr.write('\n');
+    },
+  };
+}
+
+function progressBar(counts: DeliveryCounts & { total: number }): string {
+  const settled = counts.total - counts.queued - counts.sending;
+  const width = 24;
+  const filled = counts.total === 0 ? width : Math.round((settled / counts.total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progressLine(counts)}`;
+}
+
+function stallNote(report: IssueReport): string {
+  if (report.status === 'paused') return ' — paused (pnpm cli digest resume to go on)';
+  const waiting = report.failures.find((failure) => failure.status === 'retrying');
+  if (report.deliveries.sending > 0 || !waiting || !report.nextAttemptAt) return '';
+  return ` — waiting: ${waiting.reason}; retrying at ${clock(report.nextAttemptAt)}`;
+}
+
+function clock(at: Date): string {
+  return at.toTimeString().slice(0, 5);
 }
 
 export async function resendDigest(
@@ -177,25 +251,33 @@ export async function resendDigest(
   io: Io,
 ): Promise<number> {
   await ensureRedis(resources);
-  const { requeued } = await resendIssue(resources.digest, {
-    cadence: options.cadence,
-    date: options.date,
-    emails: options.emails,
-    failedOnly: options.failedOnly,
-  });
+  const { requeued } = await resendIssue(resources.digest, options);
   const name = issueName(options);
   if (requeued === 0) {
     const why = options.failedOnly
       ? 'no delivery has failed'
-      : 'every matching delivery is still queued or being sent';
+      : options.missingOnly
+        ? 'every active subscriber has received it or is about to'
+        : 'every matching delivery is still queued or being sent';
     println(io.stdout, `nothing to resend for the ${name}: ${why}`);
     return 0;
   }
   println(io.stdout, `queued ${requeued} deliver${requeued === 1 ? 'y' : 'ies'} of the ${name} again`);
-  if (!(await workerRuns(resources, 'send-batch'))) {
+  if (!(await workerRuns(resources, 'send-issue'))) {
     println(io.stdout, 'no worker is running: they will be sent when `pnpm start:worker` runs');
   }
   return requeued;
+}
+
+/** Pauses, resumes or cancels the sending of an issue. */
+export async function controlDigest(
+  resources: Resources,
+  options: DigestControlOptions,
+  io: Io,
+): Promise<void> {
+  const { status, skipped } = await controlIssue(resources.digest, options, options.action);
+  const note = skipped > 0 ? ` (${skipped} waiting deliver${skipped === 1 ? 'y' : 'ies'} skipped)` : '';
+  println(io.stdout, `the ${issueName(options)} is now ${status}${note}`);
 }
 
 export async function digestStatus(
@@ -204,7 +286,7 @@ export async function digestStatus(
   io: Io,
 ): Promise<IssueReport> {
   const report = await issueReport(resources, { cadence: options.cadence, date: options.date });
-  println(io.stdout, `${issueName(report)}: ${report.status}`);
+  println(io.stdout, `${issueName(report)}: ${report.label}`);
   println(io.stdout, `subject:   ${report.subject}`);
   println(io.stdout, `created:   ${report.createdAt.toISOString()}`);
   println(io.stdout, `completed: ${report.completedAt?.toISOString() ?? '-'}`);
@@ -218,6 +300,18 @@ export async function digestStatus(
     .filter(([status]) => status !== 'total')
     .map(([status, count]) => `${status} ${count}`);
   println(io.stdout, `deliveries (${report.deliveries.total}): ${counts.join(', ')}`);
+  if (report.failures.length > 0) {
+    println(io.stdout, 'not delivered, by reason:');
+    for (const failure of report.failures) {
+      println(
+        io.stdout,
+        `  ${String(failure.count).padStart(6)} ${failure.status.padEnd(8)} ${quoted(failure.reason, 200)}`,
+      );
+    }
+  }
+  if (report.nextAttemptAt && report.deliveries.queued > 0) {
+    println(io.stdout, `next attempt: ${report.nextAttemptAt.toISOString()}`);
+  }
   return report;
 }
 
@@ -298,7 +392,10 @@ function printOutcome(io: Io, report: IssueReport): void {
   } else if (report.deliveries.total === 0) {
     println(io.stdout, `the ${name} had no ${report.cadence} subscriber to go to: nothing sent`);
   } else {
-    println(io.stdout, `${name}: ${finalCounts(report.deliveries)}`);
+    println(io.stdout, `${name}: ${report.label} (${finalCounts(report.deliveries)})`);
+    for (const failure of report.failures) {
+      println(io.stdout, `  ${failure.count} ${failure.status}: ${quoted(failure.reason, 200)}`);
+    }
   }
 }
 

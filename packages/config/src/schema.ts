@@ -84,7 +84,37 @@ export const configSchema = z.object({
   DIGEST_TZ: timeZone,
   DIGEST_SIZE: positiveInt(10).pipe(z.number().max(50)),
   DIGEST_WEEKDAY: z.string().trim().toLowerCase().pipe(z.enum(WEEKDAYS)).default('monday'),
+  /** Messages per second across every worker (a Redis token bucket); unlimited when unset. */
   SEND_RATE: z.coerce.number().positive().optional(),
+  /** Messages per second per recipient domain, across every worker: `gmail.com=20,outlook.com=10`. */
+  DOMAIN_RATES: z
+    .string()
+    .default('')
+    .transform((list, context) => {
+      const rates: Record<string, number> = {};
+      for (const entry of list
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)) {
+        const match = /^([a-z0-9.-]+\.[a-z]{2,})=(\d+(?:\.\d+)?)$/i.exec(entry);
+        if (!match || Number(match[2]) <= 0) {
+          context.addIssue({ code: 'custom', message: `"${entry}" is not domain=messages-per-second` });
+          return z.NEVER;
+        }
+        rates[(match[1] as string).toLowerCase()] = Number(match[2]);
+      }
+      return rates;
+    }),
+  /** How long a temporarily refused message is retried before it fails. */
+  SEND_RETRY_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 14)
+    .default(24),
+  /** A send run's lease on its deliveries; a dead worker's rows come back after it lapses. */
+  SEND_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /** Shared secret of POST /api/webhooks/bounces (bearer token or Basic password); off when unset. */
+  BOUNCE_WEBHOOK_SECRET: optionalText,
   ALLOWED_ORIGINS: z
     .string()
     .default('')

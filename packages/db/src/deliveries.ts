@@ -16,65 +16,47 @@ export async function queueDeliveriesForAudience(db: Db, issueId: number, cadenc
         .where('cadence', '=', cadence)
         .where('paused_at', 'is', null),
     )
-    .onConflict((conflict) => conflict.columns(['issue_id', 'subscriber_id']).doNothing())
+    .onConflict((conflict) =>
+      conflict.columns(['issue_id', 'subscriber_id']).where('resend', '=', false).doNothing(),
+    )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n);
 }
 
-/**
- * A claim older than this belongs to a send job that is gone (its attempts used up, or Redis
- * lost): far longer than any batch takes, including its retries' backoff.
- */
-const STALE_CLAIM = sql<Date>`now() - interval '30 minutes'`;
-
-/**
- * One page, after `afterId` in id order, of the issue's deliveries that no live send job owns:
- * queued and unclaimed, or claimed by a job that is gone. Keyset pagination keeps memory flat.
- */
-export async function pageUnclaimedDeliveryIds(
-  db: Db,
-  issueId: number,
-  afterId: number,
-  pageSize: number,
-): Promise<number[]> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select('id')
-    .where('issue_id', '=', issueId)
-    .where('status', 'in', ['queued', 'sending'])
-    .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('updated_at', '<', STALE_CLAIM)]))
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(pageSize)
-    .execute();
-  return rows.map((row) => row.id);
-}
+/** A lease of `ms` milliseconds from the database's clock, the one every worker shares. */
+const leaseEnd = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
 
 export interface ClaimedDelivery {
   id: number;
   subscriberId: number;
   email: string;
+  /** Tries that got an answer from the relay so far. */
+  attempts: number;
+  /** When the delivery was queued: the retry budget counts from here. */
+  queuedAt: Date;
   /** The subscriber's preferences as they are at send time. */
   keywords: string[];
   papersPerEmail: number | null;
 }
 
 /**
- * Claims for `owner` (a send job) the batch's deliveries that are queued or in flight and owned
- * by no one, by `owner` itself (its own retry, or a rerun after its worker died) or by a job that
- * is gone. Other jobs' rows are left alone, so two jobs never send one delivery. Rows of
- * subscribers who are no longer active are marked skipped instead. One statement.
+ * Leases to `owner` (one send run) up to `limit` of the issue's due deliveries: queued and due,
+ * or left `sending` by a run whose lease lapsed. Nothing is claimed unless the issue is sending
+ * (not paused or cancelled). Rows of subscribers who are no longer active become skipped.
+ * `skip locked` lets any number of runs claim side by side without waiting on each other.
  */
-export async function claimDeliveries(
+export async function claimDueDeliveries(
   db: Db,
   issueId: number,
-  ids: number[],
   owner: string,
+  options: { limit: number; leaseMs: number },
 ): Promise<ClaimedDelivery[]> {
   const { rows } = await sql<{
     id: number;
     subscriber_id: number;
     email: string;
+    attempts: number;
+    queued_at: Date;
     keywords: string[];
     papers_per_email: number | null;
     status: DeliveryStatus;
@@ -85,20 +67,22 @@ export async function claimDeliveries(
       from deliveries d
       join subscribers s on s.id = d.subscriber_id
       where d.issue_id = ${issueId}
-        and d.id = any(${ids}::bigint[])
-        and d.status in ('queued', 'sending')
-        and (d.claimed_by is null or d.claimed_by = ${owner} or d.updated_at < ${STALE_CLAIM})
+        and exists (select 1 from issues i where i.id = ${issueId} and i.status = 'sending')
+        and ((d.status = 'queued' and d.next_attempt_at <= now())
+          or (d.status = 'sending' and d.lease_expires_at < now()))
+      order by d.next_attempt_at, d.id
+      limit ${options.limit}
       for update of d skip locked
     )
     update deliveries d
     set status = case when t.deliverable then 'sending' else 'skipped' end,
-        claimed_by = ${owner},
-        attempts = d.attempts + case when t.deliverable then 1 else 0 end,
+        lease_owner = ${owner},
+        lease_expires_at = ${leaseEnd(options.leaseMs)},
         last_error = case when t.deliverable then d.last_error else 'subscriber is no longer active' end,
         updated_at = now()
     from target t
     where d.id = t.id
-    returning d.id, d.subscriber_id, t.email, t.keywords, t.papers_per_email, d.status
+    returning d.id, d.subscriber_id, t.email, d.attempts, d.queued_at, t.keywords, t.papers_per_email, d.status
   `.execute(db);
   return rows
     .filter((row) => row.status === 'sending')
@@ -106,39 +90,151 @@ export async function claimDeliveries(
       id: row.id,
       subscriberId: row.subscriber_id,
       email: row.email,
+      attempts: row.attempts,
+      queuedAt: row.queued_at,
       keywords: row.keywords,
       papersPerEmail: row.papers_per_email,
     }));
 }
 
-export interface DeliveryResult {
-  id: number;
-  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'queued'>;
-  smtpMessageId?: string;
-  error?: string;
+/** Extends the lease of every delivery `owner` still holds; returns how many it holds. */
+export async function renewDeliveryLeases(db: Db, owner: string, leaseMs: number): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ lease_expires_at: leaseEnd(leaseMs) })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Puts the deliveries `owner` holds but did not send back in the queue, due at once. */
+export async function releaseDeliveries(db: Db, owner: string): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'queued', lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /**
- * Records a batch of outcomes in one statement; only rows `owner` still holds in flight are
- * touched. A deferred delivery (`queued`) stays with its job, which retries it after backoff.
+ * What became of one message. `retry` counts an attempt and waits until `nextAttemptAt`;
+ * `deferred` waits without counting one (relay unreachable, domain throttled);
+ * `soft_bounce` fails it and counts towards suppressing the address; `hard_bounce` suppresses it.
+ */
+export type DeliveryOutcome = 'sent' | 'retry' | 'deferred' | 'failed' | 'soft_bounce' | 'hard_bounce';
+
+export interface DeliveryResult {
+  id: number;
+  outcome: DeliveryOutcome;
+  smtpMessageId?: string;
+  error?: string;
+  nextAttemptAt?: Date;
+}
+
+const STATUS_OF: Record<DeliveryOutcome, DeliveryStatus> = {
+  sent: 'sent',
+  retry: 'queued',
+  deferred: 'queued',
+  failed: 'failed',
+  soft_bounce: 'failed',
+  hard_bounce: 'bounced',
+};
+
+/** Consecutive soft bounces that suppress an address. */
+export const SOFT_BOUNCE_LIMIT = 3;
+
+/**
+ * Records a batch of outcomes in one statement, and the bounces on their subscribers. Only rows
+ * `owner` still leases are touched, except that a message the relay accepted is recorded as sent
+ * even if the lease lapsed meanwhile: that is the truth, and it keeps another run from sending
+ * it again. A sent message clears the subscriber's soft-bounce count.
  */
 export async function recordDeliveryResults(db: Db, owner: string, results: DeliveryResult[]): Promise<void> {
   if (results.length === 0) return;
   await sql`
-    update deliveries d
-    set status = v.status,
-        smtp_message_id = coalesce(v.message_id, d.smtp_message_id),
-        last_error = v.error,
-        sent_at = case when v.status = 'sent' then now() else d.sent_at end,
+    with v as (
+      select * from unnest(
+        ${results.map((r) => r.id)}::bigint[],
+        ${results.map((r) => r.outcome)}::text[],
+        ${results.map((r) => STATUS_OF[r.outcome])}::text[],
+        ${results.map((r) => r.smtpMessageId ?? null)}::text[],
+        ${results.map((r) => r.error ?? null)}::text[],
+        ${results.map((r) => r.nextAttemptAt ?? null)}::timestamptz[]
+      ) as v(id, outcome, status, message_id, error, next_attempt_at)
+    ),
+    recorded as (
+      update deliveries d
+      set status = v.status,
+          attempts = d.attempts + case when v.outcome = 'deferred' then 0 else 1 end,
+          next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
+          lease_owner = case when v.status = 'queued' then null else d.lease_owner end,
+          lease_expires_at = null,
+          smtp_message_id = coalesce(v.message_id, d.smtp_message_id),
+          last_error = v.error,
+          sent_at = case when v.outcome = 'sent' then now() else d.sent_at end,
+          updated_at = now()
+      from v
+      where d.id = v.id
+        and ((d.status = 'sending' and d.lease_owner = ${owner})
+          or (v.outcome = 'sent' and d.status in ('queued', 'sending')))
+      returning d.subscriber_id, v.outcome, v.error
+    )
+    update subscribers s
+    set soft_bounces = case when r.outcome = 'sent' then 0 else s.soft_bounces + 1 end,
+        status = case
+          when r.outcome = 'hard_bounce' or (r.outcome = 'soft_bounce' and s.soft_bounces + 1 >= ${SOFT_BOUNCE_LIMIT})
+          then 'bounced' else s.status end,
+        suppressed_at = case when r.outcome = 'sent' then s.suppressed_at else coalesce(s.suppressed_at, now()) end,
+        suppression_reason = case when r.outcome = 'sent' then s.suppression_reason else r.error end,
         updated_at = now()
-    from unnest(
-      ${results.map((r) => r.id)}::bigint[],
-      ${results.map((r) => r.status)}::text[],
-      ${results.map((r) => r.smtpMessageId ?? null)}::text[],
-      ${results.map((r) => r.error ?? null)}::text[]
-    ) as v(id, status, message_id, error)
-    where d.id = v.id and d.status = 'sending' and d.claimed_by = ${owner}
+    from recorded r
+    where s.id = r.subscriber_id
+      and s.status in ('active', 'pending')
+      and (r.outcome in ('hard_bounce', 'soft_bounce') or (r.outcome = 'sent' and s.soft_bounces > 0))
   `.execute(db);
+}
+
+/** Deliveries whose run died: their lease lapsed while `sending`. Back to `queued`, due at once. */
+export async function requeueLapsedDeliveries(db: Db): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'queued', lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
+    .where('status', '=', 'sending')
+    .where('lease_expires_at', '<', sql<Date>`now()`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Issues being sent (all, or the one given) that have deliveries due now, with how many. */
+export async function listIssuesWithDueDeliveries(
+  db: Db,
+  issueId?: number,
+): Promise<{ issueId: number; due: number }[]> {
+  const rows = await db
+    .selectFrom('deliveries as d')
+    .innerJoin('issues as i', 'i.id', 'd.issue_id')
+    .select(['d.issue_id as issueId', (eb) => eb.fn.countAll<number>().as('due')])
+    .where('i.status', '=', 'sending')
+    .where('d.status', '=', 'queued')
+    .where('d.next_attempt_at', '<=', sql<Date>`now()`)
+    .$if(issueId !== undefined, (qb) => qb.where('d.issue_id', '=', issueId as number))
+    .groupBy('d.issue_id')
+    .execute();
+  return rows.map((row) => ({ issueId: row.issueId, due: Number(row.due) }));
+}
+
+/** The earliest retry still waiting for an issue, if any. */
+export async function nextDeliveryAttempt(db: Db, issueId: number): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+    .where('issue_id', '=', issueId)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return row?.next ? new Date(row.next as Date) : undefined;
 }
 
 export type DeliveryCounts = Record<DeliveryStatus, number>;
@@ -159,45 +255,132 @@ export function emptyCounts(): DeliveryCounts {
   return { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0 };
 }
 
-export interface RequeueSelection {
-  /** Only deliveries that failed. */
-  failedOnly?: boolean;
-  /** Only these subscribers; a delivery row is created for any who had none. */
-  subscriberIds?: number[];
-}
+/** Which deliveries a resend puts back: one of these, never "everyone" by default. */
+export type ResendSelection =
+  | { mode: 'failed' }
+  | { mode: 'missing' }
+  | { mode: 'all' }
+  | { mode: 'subscribers'; subscriberIds: number[] };
 
 /**
- * Puts finished deliveries of active subscribers back in the queue for a resend and returns their
- * ids. Rows still queued or in flight are left alone: they are about to be sent anyway.
+ * Queues a resend of the issue and returns the ids of the deliveries it queued.
+ * - `failed`: failed deliveries go back in the queue;
+ * - `missing`: every active subscriber of the cadence who has not received it: their failed,
+ *   bounced or skipped delivery goes back in the queue, and one is created for any who had none;
+ * - `all` / `subscribers`: the same, and a subscriber who already received it gets a new
+ *   delivery beside the first (a resend is recorded, never overwrites the first send).
+ * Deliveries still queued or in flight are left alone: they are about to be sent anyway.
  */
-export async function requeueDeliveries(
+export async function queueResend(
   db: Db,
-  issueId: number,
-  selection: RequeueSelection,
+  issue: { id: number; cadence: Cadence },
+  selection: ResendSelection,
 ): Promise<number[]> {
-  if (selection.subscriberIds?.length === 0) return [];
-  const created = selection.subscriberIds
-    ? await db
-        .insertInto('deliveries')
-        .values(
-          selection.subscriberIds.map((subscriberId) => ({ issue_id: issueId, subscriber_id: subscriberId })),
-        )
-        .onConflict((conflict) => conflict.columns(['issue_id', 'subscriber_id']).doNothing())
-        .returning('id')
-        .execute()
-    : [];
-  let update = db
+  const audience = db
+    .selectFrom('subscribers')
+    .select('id')
+    .where('status', '=', 'active')
+    .$if(selection.mode === 'subscribers', (qb) =>
+      qb.where('id', 'in', selection.mode === 'subscribers' ? selection.subscriberIds : []),
+    )
+    .$if(selection.mode !== 'subscribers', (qb) => qb.where('cadence', '=', issue.cadence));
+  if (selection.mode === 'subscribers' && selection.subscriberIds.length === 0) return [];
+
+  const requeued = await db
     .updateTable('deliveries')
-    .set({ status: 'queued', claimed_by: null, queued_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .set({
+      status: 'queued',
+      lease_owner: null,
+      lease_expires_at: null,
+      last_error: null,
+      queued_at: sql<Date>`now()`,
+      next_attempt_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('issue_id', '=', issue.id)
+    .where('status', 'in', selection.mode === 'failed' ? ['failed'] : ['failed', 'bounced', 'skipped'])
+    .where('subscriber_id', 'in', audience)
+    // Only the latest row of a subscriber is put back: an older failed one stays as it was.
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('deliveries as later')
+            .select('later.id')
+            .where('later.issue_id', '=', issue.id)
+            .whereRef('later.subscriber_id', '=', ref('deliveries.subscriber_id'))
+            .whereRef('later.id', '>', ref('deliveries.id')),
+        ),
+      ),
+    )
+    .returning('id')
+    .execute();
+  if (selection.mode === 'failed') return requeued.map((row) => row.id);
+
+  // Subscribers without any delivery of the issue: the first one, created now.
+  const created = await db
+    .insertInto('deliveries')
+    .columns(['issue_id', 'subscriber_id'])
+    .expression((eb) =>
+      audience
+        .clearSelect()
+        .select([eb.val(issue.id).as('issue_id'), 'subscribers.id'])
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('deliveries as d')
+                .select('d.id')
+                .where('d.issue_id', '=', issue.id)
+                .whereRef('d.subscriber_id', '=', 'subscribers.id'),
+            ),
+          ),
+        ),
+    )
+    .onConflict((conflict) =>
+      conflict.columns(['issue_id', 'subscriber_id']).where('resend', '=', false).doNothing(),
+    )
+    .returning('id')
+    .execute();
+
+  // Subscribers whose latest delivery was sent: a recorded resend, only when asked for them all or by name.
+  const resent =
+    selection.mode === 'missing'
+      ? []
+      : await db
+          .insertInto('deliveries')
+          .columns(['issue_id', 'subscriber_id', 'resend'])
+          .expression((eb) =>
+            db
+              .selectFrom('deliveries as d')
+              .select([eb.val(issue.id).as('issue_id'), 'd.subscriber_id', eb.val(true).as('resend')])
+              .where('d.issue_id', '=', issue.id)
+              .where('d.status', '=', 'sent')
+              .where('d.subscriber_id', 'in', audience)
+              .where(({ not, exists, selectFrom, ref }) =>
+                not(
+                  exists(
+                    selectFrom('deliveries as later')
+                      .select('later.id')
+                      .where('later.issue_id', '=', issue.id)
+                      .whereRef('later.subscriber_id', '=', ref('d.subscriber_id'))
+                      .whereRef('later.id', '>', ref('d.id')),
+                  ),
+                ),
+              ),
+          )
+          .returning('id')
+          .execute();
+  return [...requeued, ...created, ...resent].map((row) => row.id);
+}
+
+/** Cancelling an issue: what was still waiting is skipped; returns how many. */
+export async function skipQueuedDeliveries(db: Db, issueId: number, reason: string): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'skipped', last_error: reason, updated_at: sql<Date>`now()` })
     .where('issue_id', '=', issueId)
-    .where('status', 'in', selection.failedOnly ? ['failed'] : ['sent', 'failed', 'bounced', 'skipped'])
-    // The record of what someone who has left was sent stays as it is.
-    .where('subscriber_id', 'in', (eb) =>
-      eb.selectFrom('subscribers').select('id').where('status', '=', 'active'),
-    );
-  if (selection.subscriberIds) update = update.where('subscriber_id', 'in', selection.subscriberIds);
-  const requeued = await update.returning('id').execute();
-  return [...created, ...requeued].map((row) => row.id);
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export interface DeliveryListing {
@@ -205,8 +388,10 @@ export interface DeliveryListing {
   email: string;
   status: DeliveryStatus;
   attempts: number;
+  resend: boolean;
   lastError: string | null;
   smtpMessageId: string | null;
+  nextAttemptAt: Date;
   sentAt: Date | null;
 }
 
@@ -228,8 +413,10 @@ function deliveryListing(db: Db, issueId: number) {
       's.email as email',
       'd.status as status',
       'd.attempts as attempts',
+      'd.resend as resend',
       'd.last_error as lastError',
       'd.smtp_message_id as smtpMessageId',
+      'd.next_attempt_at as nextAttemptAt',
       'd.sent_at as sentAt',
     ])
     .where('d.issue_id', '=', issueId);
@@ -273,31 +460,26 @@ export async function searchDeliveries(
 }
 
 export interface FailureGroup {
-  status: Extract<DeliveryStatus, 'failed' | 'bounced'>;
+  status: Extract<DeliveryStatus, 'failed' | 'bounced'> | 'retrying';
   reason: string;
   count: number;
 }
 
-/** The issue's failed and bounced deliveries grouped by their last error, most frequent first. */
+/**
+ * Why the issue's deliveries failed, bounced, or wait for a retry, grouped by their last error,
+ * most frequent first.
+ */
 export async function countFailuresByReason(db: Db, issueId: number): Promise<FailureGroup[]> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select([
-      'status',
-      (eb) => eb.fn.coalesce('last_error', eb.val('no reason recorded')).as('reason'),
-      (eb) => eb.fn.countAll<number>().as('count'),
-    ])
-    .where('issue_id', '=', issueId)
-    .where('status', 'in', ['failed', 'bounced'])
-    .groupBy(['status', 'last_error'])
-    .orderBy('count', 'desc')
-    .orderBy('reason')
-    .execute();
-  return rows.map((row) => ({
-    status: row.status as FailureGroup['status'],
-    reason: row.reason,
-    count: Number(row.count),
-  }));
+  const { rows } = await sql<FailureGroup>`
+    select case when status = 'queued' then 'retrying' else status end as status,
+           coalesce(last_error, 'no reason recorded') as reason, count(*)::int as count
+    from deliveries
+    where issue_id = ${issueId}
+      and (status in ('failed', 'bounced') or (status = 'queued' and last_error is not null))
+    group by 1, 2
+    order by count desc, reason
+  `.execute(db);
+  return rows;
 }
 
 /** Counts by status of several issues at once (issues without deliveries are absent). */

@@ -80,14 +80,23 @@ export async function completeIssueIfDone(db: Db, issueId: number): Promise<bool
   return result.numUpdatedRows > 0n;
 }
 
-/** Reopens a sent issue for a resend, so it completes again when the resend is done. */
-export async function reopenIssue(db: Db, issueId: number): Promise<void> {
-  await db
+/**
+ * Moves the issue to `to` if it is in one of `from`; returns whether it did. Guarded, so two
+ * operators (or an operator and the last batch) never both win.
+ */
+export async function transitionIssue(
+  db: Db,
+  issueId: number,
+  from: IssueStatus[],
+  to: IssueStatus,
+): Promise<boolean> {
+  const result = await db
     .updateTable('issues')
-    .set({ status: 'sending', completed_at: null })
+    .set({ status: to, completed_at: to === 'sending' || to === 'paused' ? null : sql<Date>`now()` })
     .where('id', '=', issueId)
-    .where('status', '=', 'sent')
-    .execute();
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** How many issues of `cadence` went out before `issueDate`: the issue number is one more. */

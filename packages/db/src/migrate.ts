@@ -4,6 +4,7 @@ import * as initial from './migrations/2026-11-25T00-00_initial.ts';
 import * as issueSlotNonce from './migrations/2026-12-01T22-40_issue-slot-nonce.ts';
 import * as subscriberTimezone from './migrations/2026-12-01T23-10_subscriber-timezone.ts';
 import * as subscriberEmailPrefixIndex from './migrations/2026-12-01T23-30_subscriber-email-prefix-index.ts';
+import * as deliveryEngine from './migrations/2026-12-01T23-45_delivery-engine.ts';
 
 /** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01T22-40_issue-slot-nonce': issueSlotNonce,
   '2026-12-01T23-10_subscriber-timezone': subscriberTimezone,
   '2026-12-01T23-30_subscriber-email-prefix-index': subscriberEmailPrefixIndex,
+  '2026-12-01T23-45_delivery-engine': deliveryEngine,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

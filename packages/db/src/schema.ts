@@ -11,7 +11,7 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
 export type ConsentSource = 'form' | 'api' | 'import';
-export type IssueStatus = 'sending' | 'sent' | 'skipped';
+export type IssueStatus = 'sending' | 'paused' | 'cancelled' | 'sent' | 'skipped';
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'skipped';
 
 export interface PapersTable {
@@ -50,6 +50,11 @@ export interface SubscribersTable {
   consent_source: ConsentSource;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
+  /** Soft bounces on consecutive issues; three make the subscriber bounced. */
+  soft_bounces: Generated<number>;
+  /** When and why the address was suppressed (bounce, complaint). */
+  suppressed_at: Timestamp | null;
+  suppression_reason: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -78,8 +83,13 @@ export interface DeliveriesTable {
   subscriber_id: number;
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
   attempts: Generated<number>;
-  /** The send job that owns the delivery while it is queued for a retry or being sent. */
-  claimed_by: string | null;
+  /** The send run holding the delivery while it is `sending`; its lease ends at `lease_expires_at`. */
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  /** When a queued delivery is due: at once, or after a retry's backoff. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** A resend beside the original delivery of (issue, subscriber). */
+  resend: Generated<boolean>;
   last_error: string | null;
   smtp_message_id: string | null;
   queued_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -87,11 +97,30 @@ export interface DeliveriesTable {
   updated_at: UpdatedAt;
 }
 
+export type OutboxKind = 'confirmation' | 'welcome' | 'data-export';
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** Transactional mail that must go out, recorded before it is enqueued. */
+export interface OutboxTable {
+  id: Generated<number>;
+  kind: OutboxKind;
+  subscriber_id: number;
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+
 export interface Database {
   papers: PapersTable;
   subscribers: SubscribersTable;
   issues: IssuesTable;
   deliveries: DeliveriesTable;
+  outbox: OutboxTable;
 }
 
 export type Paper = Selectable<PapersTable>;
@@ -100,3 +129,4 @@ export type Subscriber = Selectable<SubscribersTable>;
 export type NewSubscriber = Insertable<SubscribersTable>;
 export type SubscriberUpdate = Updateable<SubscribersTable>;
 export type Issue = Selectable<IssuesTable>;
+export type OutboxMail = Selectable<OutboxTable>;

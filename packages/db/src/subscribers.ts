@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './client.ts';
+import { SOFT_BOUNCE_LIMIT } from './deliveries.ts';
 import type { Cadence, NewSubscriber, Subscriber, SubscriberStatus, SubscriberUpdate } from './schema.ts';
 import { type Page, prefixPattern, toPage } from './search.ts';
 
@@ -185,4 +186,47 @@ export async function subscriberDeliveryHistory(db: Db, subscriberId: number): P
     .where('deliveries.subscriber_id', '=', subscriberId)
     .orderBy('issues.issue_date')
     .execute();
+}
+
+export type Suppression = Extract<SubscriberStatus, 'bounced' | 'complained'>;
+
+/**
+ * Marks the subscriber bounced or complained: never mailed again, whatever their status was
+ * (a complaint outranks a bounce). Returns whether anything changed.
+ */
+export async function suppressSubscriber(
+  db: Db,
+  id: number,
+  status: Suppression,
+  reason: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('subscribers')
+    .set({
+      status,
+      suppressed_at: sql<Date>`coalesce(suppressed_at, now())`,
+      suppression_reason: reason.slice(0, 500),
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .where('status', 'not in', status === 'complained' ? ['complained'] : ['bounced', 'complained'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A soft bounce reported from outside the send path; the third in a row suppresses the address. */
+export async function recordSoftBounce(db: Db, id: number, reason: string): Promise<boolean> {
+  const result = await db
+    .updateTable('subscribers')
+    .set((eb) => ({
+      soft_bounces: eb('soft_bounces', '+', 1),
+      status: sql<SubscriberStatus>`case when soft_bounces + 1 >= ${SOFT_BOUNCE_LIMIT} then 'bounced' else status end`,
+      suppression_reason: reason.slice(0, 500),
+      suppressed_at: sql<Date>`case when soft_bounces + 1 >= ${SOFT_BOUNCE_LIMIT} then now() else suppressed_at end`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .where('id', '=', id)
+    .where('status', 'in', ['active', 'pending'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

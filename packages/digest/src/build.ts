@@ -12,7 +12,7 @@ import {
 } from '@digest/db';
 import { renderDigestEmail } from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
-import { enqueueUnclaimedDeliveries } from './dispatch.ts';
+import { enqueueDueRuns, enqueueSendRuns } from './dispatch.ts';
 import { issuePeriod } from './schedule.ts';
 
 export interface BuildOutcome {
@@ -20,7 +20,8 @@ export interface BuildOutcome {
   /** False when the issue existed already: nothing was rendered or queued again. */
   created: boolean;
   deliveriesQueued: number;
-  batchesEnqueued: number;
+  /** Send runs handed to the queue; the reconciler adds more for anything left due. */
+  runsEnqueued: number;
 }
 
 /**
@@ -63,9 +64,12 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   });
   if (!created) return resumeIssue(ctx, issue);
 
-  const batchesEnqueued = issue.status === 'sending' ? await enqueueUnclaimedDeliveries(ctx, issue.id) : 0;
   // Nobody to send to: the issue is done now.
-  if (issue.status === 'sending' && batchesEnqueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  if (issue.status === 'sending' && deliveriesQueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  const runsEnqueued =
+    issue.status === 'sending' && deliveriesQueued > 0
+      ? await enqueueSendRuns(ctx, issue.id, deliveriesQueued, 'build')
+      : 0;
   ctx.logger.info(
     {
       issueId: issue.id,
@@ -73,25 +77,22 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
       status: issue.status,
       papers: papers.length,
       deliveriesQueued,
-      batchesEnqueued,
+      runsEnqueued,
     },
     'issue built',
   );
-  return { issue, created, deliveriesQueued, batchesEnqueued };
+  return { issue, created, deliveriesQueued, runsEnqueued };
 }
 
 /**
- * An issue built before is never rendered or sent again: only deliveries that no live send job
- * owns (a crash between commit and enqueue, a job that gave up) are handed to the queue again.
+ * An issue built before is never rendered or sent again: deliveries still due (a crash between
+ * commit and enqueue, runs lost with Redis) get send runs, as the reconciler would give them.
  */
-export async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutcome> {
-  let batchesEnqueued = 0;
-  if (issue.status === 'sending') {
-    batchesEnqueued = await enqueueUnclaimedDeliveries(ctx, issue.id, `resume${Date.now().toString(36)}`);
-    if (batchesEnqueued === 0) await completeIssueIfDone(ctx.db, issue.id);
-  }
-  ctx.logger.info({ issueId: issue.id, status: issue.status, batchesEnqueued }, 'issue exists');
-  return { issue, created: false, deliveriesQueued: 0, batchesEnqueued };
+async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutcome> {
+  const runsEnqueued = issue.status === 'sending' ? await enqueueDueRuns(ctx, issue.id, 'resume') : 0;
+  if (issue.status === 'sending' && runsEnqueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  ctx.logger.info({ issueId: issue.id, status: issue.status, runsEnqueued }, 'issue exists');
+  return { issue, created: false, deliveriesQueued: 0, runsEnqueued };
 }
 
 /**

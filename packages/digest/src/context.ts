@@ -1,7 +1,7 @@
 import type { Logger } from '@digest/core';
 import type { Cadence, Db, Issue } from '@digest/db';
-import type { CompiledMessage, MailTransport } from '@digest/email';
-import type { Queues } from '@digest/queue';
+import type { CompiledMessage, MailTransport, RelayGate } from '@digest/email';
+import type { Queues, SendThrottle } from '@digest/queue';
 import type { TokenSigner } from '@digest/subscribers';
 
 export interface DigestSettings {
@@ -17,6 +17,10 @@ export interface DigestSettings {
   postalAddress?: string;
   /** DIGEST_THUMBNAILS, the image URL template. */
   thumbnails?: string;
+  /** How long a temporarily refused message is retried (SEND_RETRY_HOURS). */
+  retryHours: number;
+  /** How long a send run's lease on its deliveries lasts without renewal. */
+  leaseMs: number;
 }
 
 /** What the digest services need; built once per process by the app that runs them. */
@@ -29,6 +33,9 @@ export interface DigestContext {
 
 export interface SendContext extends DigestContext {
   transport: MailTransport;
+  /** Whether the relay answers; closed, it pauses sending without using up attempts. */
+  relay: RelayGate;
+  throttle: SendThrottle;
   tokens: TokenSigner;
   /** Issue id → its messages, each compiled once; owned by the worker process. */
   compiledIssues: Map<number, IssueMessages>;

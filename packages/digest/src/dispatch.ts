@@ -1,46 +1,39 @@
-import { pageUnclaimedDeliveryIds } from '@digest/db';
+import { listIssuesWithDueDeliveries } from '@digest/db';
 import type { Job } from 'bullmq';
 import type { DigestContext, IssueKey } from './context.ts';
 
-/** Deliveries per send-batch job: large enough to amortise the claim, small enough to retry cheaply. */
-export const BATCH_SIZE = 200;
+/** Deliveries a send run leases per claim: enough to amortise the statement, few enough to pause fast. */
+export const CLAIM_SIZE = 200;
+/** Send runs enqueued for an issue at once: enough to keep every worker of a large deployment busy. */
+const MOST_RUNS_PER_ISSUE = 16;
 
 /**
- * Enqueues send-batch jobs for the given deliveries. Job ids come from the issue and the batch's
- * first delivery, plus `round` for a resend or a recovery, so enqueueing the same batch twice in
- * one round is a no-op. Which job sends a delivery is settled by the claim in the ledger.
+ * Enqueues send runs for an issue with `due` deliveries waiting. A run takes its work from the
+ * ledger, not from the job, so extra runs are harmless and a lost one loses nothing. Job ids
+ * come from the issue, `round` (build, reconciler pass, resend) and the run's slot: enqueueing
+ * the same round twice, from any number of workers, adds nothing.
  */
-export async function enqueueBatches(ctx: DigestContext, issueId: number, ids: number[], round?: string) {
-  const jobs = [];
-  for (let start = 0; start < ids.length; start += BATCH_SIZE) {
-    const deliveryIds = ids.slice(start, start + BATCH_SIZE);
-    const first = deliveryIds[0] as number;
-    jobs.push({
-      data: { issueId, deliveryIds },
-      jobId: `send-${issueId}-${first}${round ? `-${round}` : ''}`,
-    });
-  }
-  if (jobs.length > 0) await ctx.queues.enqueueBulk('send-batch', jobs);
-  return jobs.length;
+export async function enqueueSendRuns(ctx: DigestContext, issueId: number, due: number, round: string) {
+  const runs = Math.min(MOST_RUNS_PER_ISSUE, Math.max(1, Math.ceil(due / CLAIM_SIZE)));
+  await ctx.queues.enqueueBulk(
+    'send-issue',
+    Array.from({ length: runs }, (_, slot) => ({
+      data: { issueId },
+      jobId: `send-${issueId}-${round}-${slot}`,
+    })),
+  );
+  return runs;
 }
 
-/**
- * Enqueues every delivery of the issue that no live send job owns, a page at a time so memory
- * stays flat. Returns the number of batches.
- */
-export async function enqueueUnclaimedDeliveries(
-  ctx: DigestContext,
-  issueId: number,
-  round?: string,
-): Promise<number> {
-  let batches = 0;
-  let afterId = 0;
-  for (;;) {
-    const page = await pageUnclaimedDeliveryIds(ctx.db, issueId, afterId, BATCH_SIZE * 50);
-    if (page.length === 0) return batches;
-    batches += await enqueueBatches(ctx, issueId, page, round);
-    afterId = page.at(-1) as number;
-  }
+/** Enqueues send runs for whatever of the issue is due now; returns how many runs. */
+export async function enqueueDueRuns(ctx: DigestContext, issueId: number, kind: string): Promise<number> {
+  const [due] = await listIssuesWithDueDeliveries(ctx.db, issueId);
+  return due ? enqueueSendRuns(ctx, issueId, due.due, freshRound(kind)) : 0;
+}
+
+/** A round name for work enqueued now, unique to this moment. */
+export function freshRound(kind: string): string {
+  return `${kind}${Date.now().toString(36)}`;
 }
 
 /**
@@ -48,7 +41,5 @@ export async function enqueueUnclaimedDeliveries(
  * was skipped can be built once papers arrive; the build itself never sends an issue twice.
  */
 export async function requestBuild(ctx: DigestContext, key: IssueKey): Promise<Job> {
-  return ctx.queues.enqueue('build-digest', key, {
-    jobId: `build-${key.cadence}-${key.date}-${Date.now().toString(36)}`,
-  });
+  return ctx.queues.enqueue('build-digest', key, { jobId: freshRound(`build-${key.cadence}-${key.date}-`) });
 }

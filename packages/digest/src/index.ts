@@ -1,4 +1,4 @@
-export { type BuildOutcome, buildIssue, renderIssue, resumeIssue, toIssuePaper } from './build.ts';
+export { type BuildOutcome, buildIssue, renderIssue, toIssuePaper } from './build.ts';
 export {
   archiveUrl,
   type DigestContext,
@@ -8,6 +8,7 @@ export {
   issueMail,
   type SendContext,
 } from './context.ts';
+export { controlIssue, type IssueAction } from './control.ts';
 export { requestBuild } from './dispatch.ts';
 export { type ImportResult, importPapers } from './import.ts';
 export {
@@ -21,7 +22,15 @@ export {
   requireIssue,
 } from './ledger.ts';
 export type { RejectedRecord } from './paper-import.ts';
-export { type IssueReport, issueReport, previewIssue, publicCopy, settledIssueReport } from './report.ts';
+export { RECONCILE_INTERVAL_MS, type ReconcileReport, reconcile } from './reconcile.ts';
+export {
+  type IssueReport,
+  issueReport,
+  previewIssue,
+  publicCopy,
+  settledIssueReport,
+  statusLabel,
+} from './report.ts';
 export { type ResendRequest, resendIssue } from './resend.ts';
 export { issuePeriod, issuesDueAt } from './schedule.ts';
-export { type BatchJob, type BatchOutcome, sendBatch } from './send.ts';
+export { type RunOutcome, sendIssue } from './send.ts';

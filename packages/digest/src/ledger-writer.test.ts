@@ -2,7 +2,7 @@ import type { DeliveryResult } from '@digest/db';
 import { describe, expect, it } from 'vitest';
 import { LEDGER_FLUSH_DELAY_MS, LedgerWriter } from './ledger-writer.ts';
 
-const sent = (id: number): DeliveryResult => ({ id, status: 'sent' });
+const sent = (id: number): DeliveryResult => ({ id, outcome: 'sent' });
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LedgerWriter', () => {
@@ -20,11 +20,19 @@ describe('LedgerWriter', () => {
     expect(writes).toHaveLength(2);
   });
 
-  it('surfaces a failed write on flush', async () => {
-    const ledger = new LedgerWriter(async () => {
-      throw new Error('database went away');
-    });
+  it('retries a failed write until it goes through, unhealthy meanwhile', async () => {
+    let failures = 2;
+    const writes: number[][] = [];
+    const ledger = new LedgerWriter(async (results) => {
+      if (failures-- > 0) throw new Error('database went away');
+      writes.push(results.map((result) => result.id));
+    }, 1);
     ledger.add(sent(1));
-    await expect(ledger.flush()).rejects.toThrow('database went away');
+    await settle(10);
+    expect(ledger.healthy).toBe(false);
+    await ledger.whenHealthy();
+    expect(ledger.healthy).toBe(true);
+    await ledger.flush();
+    expect(writes).toEqual([[1]]);
   });
 });

@@ -2,8 +2,13 @@ import { AppError } from '@digest/core';
 import {
   completeIssueIfDone,
   countDeliveriesByStatus,
+  countFailuresByReason,
+  type DeliveryCounts,
+  type FailureGroup,
   findIssue,
   type IssuePaper,
+  type IssueStatus,
+  nextDeliveryAttempt,
   selectTrendingPapers,
 } from '@digest/db';
 import { escapeHtml, slotMarkers } from '@digest/email';
@@ -14,28 +19,49 @@ import { issuePeriod } from './schedule.ts';
 
 export interface IssueReport extends IssueKey {
   id: number;
-  status: string;
+  status: IssueStatus;
+  /** The status as an operator reads it: never plain "sent" when some did not get it. */
+  label: string;
   subject: string;
   createdAt: Date;
   completedAt: Date | null;
   papers: IssuePaper[];
   deliveries: CountsWithTotal;
+  /** Failed and bounced deliveries, and those waiting for a retry, grouped by the reason. */
+  failures: FailureGroup[];
+  /** When the earliest delivery still waiting is due. */
+  nextAttemptAt: Date | null;
 }
 
 /** An issue's papers and how its deliveries stand. */
 export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey): Promise<IssueReport> {
   const issue = await requireIssue(ctx, key);
-  const counts = await countDeliveriesByStatus(ctx.db, issue.id);
+  const [counts, failures, nextAttemptAt] = await Promise.all([
+    countDeliveriesByStatus(ctx.db, issue.id),
+    countFailuresByReason(ctx.db, issue.id),
+    nextDeliveryAttempt(ctx.db, issue.id),
+  ]);
   return {
     ...key,
     id: issue.id,
     status: issue.status,
+    label: statusLabel(issue.status, counts),
     subject: issue.subject,
     createdAt: issue.created_at,
     completedAt: issue.completed_at,
     papers: issue.papers,
     deliveries: withTotal(counts),
+    failures,
+    nextAttemptAt: nextAttemptAt ?? null,
   };
+}
+
+/** "sent", or "sent with 4 failed, 1 bounced": the status and what did not go out. */
+export function statusLabel(status: IssueStatus, counts: DeliveryCounts): string {
+  const missed = (['failed', 'bounced'] as const)
+    .filter((state) => counts[state] > 0)
+    .map((state) => `${counts[state]} ${state}`);
+  return missed.length > 0 && status !== 'skipped' ? `${status} with ${missed.join(', ')}` : status;
 }
 
 /**

@@ -1,49 +1,79 @@
 import { AppError } from '@digest/core';
-import { findIssue, findSubscribersByEmails, reopenIssue, requeueDeliveries } from '@digest/db';
+import {
+  findIssue,
+  findSubscribersByEmails,
+  queueResend,
+  type ResendSelection,
+  transitionIssue,
+} from '@digest/db';
 import type { DigestContext, IssueKey } from './context.ts';
-import { enqueueBatches } from './dispatch.ts';
+import { enqueueSendRuns, freshRound } from './dispatch.ts';
 
 export interface ResendRequest extends IssueKey {
-  /** Only these addresses (a delivery is created for any who had none). */
+  /** Only these addresses (a new delivery for each, even one who already received it). */
   emails?: string[];
   /** Only deliveries that failed. */
   failedOnly?: boolean;
+  /** Every active subscriber of the cadence who has not received it. */
+  missingOnly?: boolean;
+  /** Every active subscriber of the cadence, again. */
+  all?: boolean;
+}
+
+/** Which deliveries a request names: exactly one kind, never "everyone" by omission. */
+function selectionOf(request: ResendRequest): Exclude<ResendSelection, { mode: 'subscribers' }> | 'emails' {
+  const chosen = [
+    request.emails !== undefined && ('emails' as const),
+    request.failedOnly && ({ mode: 'failed' } as const),
+    request.missingOnly && ({ mode: 'missing' } as const),
+    request.all && ({ mode: 'all' } as const),
+  ].filter((choice) => choice !== false && choice !== undefined);
+  if (chosen.length !== 1) {
+    throw new AppError(
+      'invalid_input',
+      'Say who gets the resend: exactly one of emails, failedOnly, missingOnly or all (true).',
+    );
+  }
+  return chosen[0] as Exclude<ResendSelection, { mode: 'subscribers' }> | 'emails';
 }
 
 /**
- * Sends an issue again, exactly as it was built: to named addresses, to the failed deliveries,
- * or to everyone still subscribed. Unknown or unsubscribed addresses are an error and nothing is
- * queued.
+ * Sends an issue again, exactly as it was built: to named addresses, to the failed deliveries, to
+ * those who have not received it, or to every active subscriber. A resend to someone who already
+ * received it is a new delivery in the ledger. Unknown or inactive addresses are an error and
+ * nothing is queued.
  */
 export async function resendIssue(ctx: DigestContext, request: ResendRequest): Promise<{ requeued: number }> {
+  const chosen = selectionOf(request);
   const issue = await findIssue(ctx.db, request.cadence, request.date);
   if (!issue || issue.status === 'skipped') {
     throw new AppError('not_found', `No ${request.cadence} issue was sent for ${request.date}.`);
   }
-  let subscriberIds: number[] | undefined;
-  if (request.emails) {
-    const subscribers = await findSubscribersByEmails(ctx.db, request.emails);
-    const known = new Set(subscribers.map((subscriber) => subscriber.email.toLowerCase()));
-    const unknown = request.emails.filter((email) => !known.has(email.toLowerCase()));
-    if (unknown.length > 0) throw new AppError('not_found', `Unknown subscriber(s): ${unknown.join(', ')}`);
-    const inactive = subscribers.filter((subscriber) => subscriber.status !== 'active');
-    if (inactive.length > 0) {
-      const list = inactive.map((subscriber) => `${subscriber.email} (${subscriber.status})`).join(', ');
-      throw new AppError('conflict', `Not an active subscriber: ${list}. Nothing was resent.`);
-    }
-    subscriberIds = subscribers.map((subscriber) => subscriber.id);
-  }
+  const selection: ResendSelection =
+    chosen === 'emails'
+      ? { mode: 'subscribers', subscriberIds: await activeSubscriberIds(ctx, request.emails ?? []) }
+      : chosen;
 
   const ids = await ctx.db.transaction().execute(async (trx) => {
-    const requeued = await requeueDeliveries(trx, issue.id, {
-      failedOnly: request.failedOnly,
-      subscriberIds,
-    });
-    if (requeued.length > 0) await reopenIssue(trx, issue.id);
-    return requeued;
+    const queued = await queueResend(trx, issue, selection);
+    // A finished or cancelled issue sends again; a paused one waits for its resume.
+    if (queued.length > 0) await transitionIssue(trx, issue.id, ['sent', 'cancelled'], 'sending');
+    return queued;
   });
-  // Only the deliveries put back here: others still queued belong to send jobs already waiting.
-  await enqueueBatches(ctx, issue.id, ids, `resend${Date.now().toString(36)}`);
-  ctx.logger.info({ issueId: issue.id, ...request, requeued: ids.length }, 'resend queued');
+  if (ids.length > 0) await enqueueSendRuns(ctx, issue.id, ids.length, freshRound('resend'));
+  ctx.logger.info({ issueId: issue.id, mode: selection.mode, requeued: ids.length }, 'resend queued');
   return { requeued: ids.length };
+}
+
+async function activeSubscriberIds(ctx: DigestContext, emails: string[]): Promise<number[]> {
+  const subscribers = await findSubscribersByEmails(ctx.db, emails);
+  const known = new Set(subscribers.map((subscriber) => subscriber.email.toLowerCase()));
+  const unknown = emails.filter((email) => !known.has(email.toLowerCase()));
+  if (unknown.length > 0) throw new AppError('not_found', `Unknown subscriber(s): ${unknown.join(', ')}`);
+  const inactive = subscribers.filter((subscriber) => subscriber.status !== 'active');
+  if (inactive.length > 0) {
+    const list = inactive.map((subscriber) => `${subscriber.email} (${subscriber.status})`).join(', ');
+    throw new AppError('conflict', `Not an active subscriber: ${list}. Nothing was resent.`);
+  }
+  return subscribers.map((subscriber) => subscriber.id);
 }

@@ -1,11 +1,19 @@
-import { claimDeliveries, type Db, findIssueById, insertSubscriber, upsertPapers } from '@digest/db';
+import {
+  claimDueDeliveries,
+  type Db,
+  findIssueById,
+  findSubscriberByEmail,
+  insertSubscriber,
+  upsertPapers,
+} from '@digest/db';
 import { createSmtpTransport } from '@digest/email';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness, senders } from '../../../test/support/harness.ts';
 import { buildIssue } from './build.ts';
 import type { SendContext } from './context.ts';
+import { controlIssue } from './control.ts';
 import { resendIssue } from './resend.ts';
-import { sendBatch } from './send.ts';
+import { sendIssue } from './send.ts';
 
 let harness: Harness;
 let ctx: SendContext;
@@ -47,14 +55,11 @@ async function deliveryRows(db: Db) {
   return db.selectFrom('deliveries').selectAll().orderBy('id').execute();
 }
 
-describe('sendBatch', () => {
+describe('sendIssue', () => {
   it('escapes hostile titles in the body and keeps them out of the headers', async () => {
     await seed(harness.resources.db, ['reader@example.org']);
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
-    expect(
-      await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-1' }),
-    ).toMatchObject({ sent: 1 });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 1 });
 
     const [mail] = await harness.smtp.waitFor(1);
     expect(mail!.envelopeTo).toEqual(['reader@example.org']);
@@ -89,13 +94,7 @@ describe('sendBatch', () => {
     for (const choice of choices)
       await insertSubscriber(db, { status: 'active', consent_source: 'import', ...choice });
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(db)).map((row) => row.id);
-
-    const outcome = await sendBatch(
-      ctx,
-      { issueId: issue.id, deliveryIds: ids },
-      { lastAttempt: false, owner: 'job-1' },
-    );
+    const outcome = await sendIssue(ctx, issue.id);
     expect(outcome).toMatchObject({ sent: 5, failed: 0 });
     const mails = new Map(harness.smtp.messages.map((mail) => [mail.envelopeTo[0], mail]));
     const papersIn = (email: string) =>
@@ -118,50 +117,71 @@ describe('sendBatch', () => {
     expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
-  it('fails a delivery on a 5xx reply and records the reason', async () => {
-    await seed(harness.resources.db, ['good@example.org', 'gone@example.org']);
-    harness.smtp.rejectRecipient((address) => address === 'gone@example.org', 550, 'No such user');
+  it('bounces a dead mailbox for good and fails other 5xx replies with the reason', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['good@example.org', 'gone@example.org', 'spam@example.org']);
+    harness.smtp.rejectRecipient((address) => address === 'gone@example.org', 550, '5.1.1 No such user');
+    harness.smtp.rejectRecipient((address) => address === 'spam@example.org', 554, '5.7.1 Looks like spam');
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
 
-    const outcome = await sendBatch(
-      ctx,
-      { issueId: issue.id, deliveryIds: ids },
-      { lastAttempt: false, owner: 'job-1' },
-    );
-    expect(outcome).toMatchObject({ sent: 1, failed: 1, deferred: 0 });
-    const rows = await deliveryRows(harness.resources.db);
-    const gone = rows.find((row) => row.status === 'failed');
-    expect(gone?.last_error).toMatch(/550/);
-    const sent = rows.find((row) => row.status === 'sent');
-    expect(sent?.smtp_message_id).toMatch(/^<.+@digest\.test>$/);
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 1, failed: 1, bounced: 1 });
+    const rows = await deliveryRows(db);
+    expect(rows.map((row) => row.status).sort()).toEqual(['bounced', 'failed', 'sent']);
+    expect(rows.find((row) => row.status === 'bounced')?.last_error).toMatch(/550 5\.1\.1/);
+    expect(rows.find((row) => row.status === 'failed')?.last_error).toMatch(/554 5\.7\.1/);
+    expect(rows.find((row) => row.status === 'sent')?.smtp_message_id).toMatch(/^<.+@digest\.test>$/);
+    expect(await findSubscriberByEmail(db, 'gone@example.org')).toMatchObject({ status: 'bounced' });
+    expect(await findSubscriberByEmail(db, 'spam@example.org')).toMatchObject({ status: 'active' });
+    expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
-  it('puts 4xx deliveries back in the queue, and fails them on the last attempt', async () => {
-    await seed(harness.resources.db, ['busy@example.org']);
-    harness.smtp.rejectRecipient(() => true, 451, 'Try again later');
+  it('retries a 4xx later with backoff, then fails it as a soft bounce once the budget is spent', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['busy@example.org']);
+    harness.smtp.rejectRecipient(() => true, 451, '4.3.0 Try again later');
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
 
-    const first = await sendBatch(
-      ctx,
-      { issueId: issue.id, deliveryIds: ids },
-      { lastAttempt: false, owner: 'job-1' },
-    );
-    expect(first).toMatchObject({ sent: 0, deferred: 1 });
-    expect(first.deferredReason).toMatch(/451/);
-    let [row] = await deliveryRows(harness.resources.db);
-    expect(row).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0, retrying: 1 });
+    let [row] = await deliveryRows(db);
+    expect(row).toMatchObject({ status: 'queued', attempts: 1, lease_owner: null });
+    expect(row?.last_error).toMatch(/451/);
+    expect(row!.next_attempt_at.getTime()).toBeGreaterThan(Date.now() + 15_000);
+    // Not due yet: a run sends nothing, and the issue is not complete.
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0, retrying: 0 });
+    expect((await findIssueById(db, issue.id))?.status).toBe('sending');
 
-    const last = await sendBatch(
-      ctx,
-      { issueId: issue.id, deliveryIds: ids },
-      { lastAttempt: true, owner: 'job-1' },
-    );
-    expect(last).toMatchObject({ failed: 1, deferred: 0 });
-    [row] = await deliveryRows(harness.resources.db);
+    // Due, but queued longer ago than SEND_RETRY_HOURS: it fails, and counts as a soft bounce.
+    await db
+      .updateTable('deliveries')
+      .set({ next_attempt_at: new Date(), queued_at: new Date(Date.now() - 25 * 3600_000) })
+      .execute();
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ failed: 1 });
+    [row] = await deliveryRows(db);
     expect(row).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(await findSubscriberByEmail(db, 'busy@example.org')).toMatchObject({
+      status: 'active',
+      soft_bounces: 1,
+    });
     expect(harness.smtp.messages).toHaveLength(0);
+    expect((await findIssueById(db, issue.id))?.status).toBe('sent');
+  });
+
+  it('pauses on an unreachable relay without using up any attempt', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['a@example.org', 'b@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    await harness.smtp.close();
+
+    const outcome = await sendIssue(ctx, issue.id);
+    expect(outcome.sent).toBe(0);
+    expect(ctx.relay.open).toBe(false);
+    const rows = await deliveryRows(db);
+    expect(rows.map((row) => [row.status, row.attempts])).toEqual([
+      ['queued', 0],
+      ['queued', 0],
+    ]);
+    // While the relay is away, a run claims nothing.
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0, deferred: 0 });
   });
 
   it('never sends a delivery twice once it is recorded, and skips subscribers who left', async () => {
@@ -172,89 +192,102 @@ describe('sendBatch', () => {
       .set({ status: 'unsubscribed' })
       .where('email', '=', 'leaves@example.org')
       .execute();
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
 
-    await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-1' });
-    await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-1' });
+    await sendIssue(ctx, issue.id);
+    await sendIssue(ctx, issue.id);
     expect(harness.smtp.messages.map((mail) => mail.envelopeTo[0])).toEqual(['stays@example.org']);
     const statuses = (await deliveryRows(harness.resources.db)).map((row) => row.status).sort();
     expect(statuses).toEqual(['sent', 'skipped']);
   });
 
-  it('leaves deliveries another send job holds alone, until that claim goes stale', async () => {
-    await seed(harness.resources.db, ['held@example.org']);
+  it('leaves deliveries another live run leases alone, and takes them over once the lease lapses', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['held@example.org']);
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
-    // Job A claims the batch and is still sending it (nothing recorded yet).
-    expect(await claimDeliveries(harness.resources.db, issue.id, ids, 'job-a')).toHaveLength(1);
+    // Run A leases the delivery and is still sending it (nothing recorded yet).
+    expect(await claimDueDeliveries(db, issue.id, 'run-a', { limit: 10, leaseMs: 60_000 })).toHaveLength(1);
 
-    // A resend of the failed ones, and job B on the same rows, send nothing.
-    expect(await resendIssue(ctx, { cadence: 'daily', date: '2026-06-01', failedOnly: true })).toEqual({
-      requeued: 0,
-    });
-    expect(
-      await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-b' }),
-    ).toMatchObject({
-      sent: 0,
-    });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0 });
     expect(harness.smtp.messages).toHaveLength(0);
 
-    // Job A died long ago: its claim is stale and a new job finishes the delivery, once.
-    await harness.resources.db
+    // Run A died: its lease lapses and another run sends the delivery, once.
+    await db
       .updateTable('deliveries')
-      .set({ updated_at: new Date(Date.now() - 3600_000) })
+      .set({ lease_expires_at: new Date(Date.now() - 1000) })
       .execute();
-    expect(
-      await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-c' }),
-    ).toMatchObject({
-      sent: 1,
-    });
-    expect((await deliveryRows(harness.resources.db))[0]).toMatchObject({
-      status: 'sent',
-      claimed_by: 'job-c',
-    });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 1 });
+    expect((await deliveryRows(db))[0]).toMatchObject({ status: 'sent' });
     expect(harness.smtp.messages).toHaveLength(1);
   });
 
-  it('resends exactly the named addresses, as the same issue', async () => {
-    await seed(harness.resources.db, ['one@example.org', 'two@example.org']);
+  it('stops at a pause, goes on at resume, and skips what waits at a cancel', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['one@example.org', 'two@example.org']);
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
-    await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-1' });
-    const first = await harness.smtp.waitFor(2);
+    const key = { cadence: 'daily' as const, date: '2026-06-01' };
 
+    expect(await controlIssue(ctx, key, 'pause')).toEqual({ status: 'paused', skipped: 0 });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0 });
+    await expect(controlIssue(ctx, key, 'pause')).rejects.toThrow(/is paused/);
+
+    await controlIssue(ctx, key, 'resume');
+    await db
+      .updateTable('deliveries')
+      .set({ status: 'sent' })
+      .where('id', '=', (await deliveryRows(db))[0]!.id)
+      .execute();
+    expect(await controlIssue(ctx, key, 'cancel')).toEqual({ status: 'cancelled', skipped: 1 });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 0 });
+    expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['sent', 'skipped']);
+  });
+
+  it('resends only when told whom to, and records a resend beside the first send', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['one@example.org', 'two@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    await sendIssue(ctx, issue.id);
+    const first = await harness.smtp.waitFor(2);
+    const key = { cadence: 'daily' as const, date: '2026-06-01' };
+
+    await expect(resendIssue(ctx, key)).rejects.toThrow(/exactly one of/);
+    expect(await resendIssue(ctx, { ...key, missingOnly: true })).toEqual({ requeued: 0 });
+    // A subscriber who joined after the build is missing it.
+    await insertSubscriber(db, { email: 'late@example.org', status: 'active', consent_source: 'import' });
+    expect(await resendIssue(ctx, { ...key, missingOnly: true })).toEqual({ requeued: 1 });
+    expect(await resendIssue(ctx, { ...key, emails: ['TWO@example.org'] })).toEqual({ requeued: 1 });
+    expect((await findIssueById(db, issue.id))?.status).toBe('sending');
+
+    await sendIssue(ctx, issue.id);
+    const mails = await harness.smtp.waitFor(4);
     expect(
-      await resendIssue(ctx, { cadence: 'daily', date: '2026-06-01', emails: ['TWO@example.org'] }),
-    ).toEqual({
-      requeued: 1,
-    });
-    const [job] = await harness.resources.queues
-      .queueOf('send-batch')
-      .getJobs(['waiting'])
-      .then((jobs) => jobs.filter((candidate) => String(candidate.id).includes('resend')));
-    expect(job?.data.deliveryIds).toHaveLength(1);
-    await sendBatch(ctx, job!.data, { lastAttempt: false, owner: String(job!.id) });
-    const mails = await harness.smtp.waitFor(3);
-    expect(mails[2]?.envelopeTo).toEqual(['two@example.org']);
-    expect(mails[2]?.parsed.subject).toBe(first[0]?.parsed.subject);
-    const rows = await deliveryRows(harness.resources.db);
-    expect(rows.map((row) => [row.status, row.attempts])).toEqual([
-      ['sent', 1],
-      ['sent', 2],
+      mails
+        .slice(2)
+        .flatMap((mail) => mail.envelopeTo)
+        .sort(),
+    ).toEqual(['late@example.org', 'two@example.org']);
+    expect(mails[3]?.parsed.subject).toBe(first[0]?.parsed.subject);
+    const rows = await deliveryRows(db);
+    expect(rows.map((row) => [row.status, row.resend])).toEqual([
+      ['sent', false],
+      ['sent', false],
+      ['sent', false],
+      ['sent', true],
     ]);
+    expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
   it('refuses to resend to an address that has left, keeping the record of what it was sent', async () => {
     await seed(harness.resources.db, ['left@example.org']);
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
-    const ids = (await deliveryRows(harness.resources.db)).map((row) => row.id);
-    await sendBatch(ctx, { issueId: issue.id, deliveryIds: ids }, { lastAttempt: false, owner: 'job-1' });
+    await sendIssue(ctx, issue.id);
     await harness.resources.db.updateTable('subscribers').set({ status: 'unsubscribed' }).execute();
 
     await expect(
       resendIssue(ctx, { cadence: 'daily', date: '2026-06-01', emails: ['left@example.org'] }),
     ).rejects.toThrow(/left@example.org \(unsubscribed\)/);
-    expect(await resendIssue(ctx, { cadence: 'daily', date: '2026-06-01' })).toEqual({ requeued: 0 });
+    expect(await resendIssue(ctx, { cadence: 'daily', date: '2026-06-01', all: true })).toEqual({
+      requeued: 0,
+    });
     expect((await deliveryRows(harness.resources.db))[0]).toMatchObject({ status: 'sent' });
   });
 });

@@ -1,104 +1,175 @@
 import {
   type ClaimedDelivery,
-  claimDeliveries,
+  claimDueDeliveries,
   completeIssueIfDone,
   type DeliveryResult,
   findIssueById,
   recordDeliveryResults,
+  releaseDeliveries,
+  renewDeliveryLeases,
 } from '@digest/db';
-import { type CompiledMessage, classifySendError, compileMessage, personalise } from '@digest/email';
+import {
+  type CompiledMessage,
+  classifySendError,
+  compileMessage,
+  personalise,
+  RELAY_PROBE_MS,
+  retryTime,
+} from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
 import { renderIssue } from './build.ts';
 import { type IssueMail, type IssueMessages, issueMail, type SendContext } from './context.ts';
+import { CLAIM_SIZE } from './dispatch.ts';
 import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
+import { DeliveryLease } from './lease.ts';
 import { LedgerWriter } from './ledger-writer.ts';
 
-export interface BatchJob {
-  issueId: number;
-  deliveryIds: number[];
-}
-
-export interface BatchOutcome {
-  sent: number;
-  failed: number;
-  /** Transient failures put back in the queue for the job's next attempt. */
-  deferred: number;
-  /** The reason of the first deferred delivery, for the retry's error message. */
-  deferredReason?: string;
-}
-
-/** Sends in flight at once per batch; the SMTP pool queues what its connections cannot take yet. */
+/** Sends in flight at once per run; the SMTP pool queues what its connections cannot take yet. */
 const IN_FLIGHT = 50;
 
+export type RunOutcome = Record<'sent' | 'retrying' | 'deferred' | 'failed' | 'bounced', number>;
+
 /**
- * Sends one batch: claims its deliveries, personalises the issue's pre-built message for each
- * recipient, sends through the pooled transport and records each outcome. A 5xx reply fails the
- * delivery; a 4xx reply or a connection error puts it back for a later attempt, unless this is
- * the job's last attempt, when it fails too.
+ * One send run of an issue: leases due deliveries, personalises the issue's pre-built message for
+ * each recipient, sends it through the pooled transport and records each outcome, until nothing
+ * is due or sending must stop (relay away, lease not renewed, issue paused, `signal` aborted).
+ * Whatever it leased but did not send goes back in the queue; a run that dies leaves it to lapse.
  */
-export async function sendBatch(
+export async function sendIssue(
   ctx: SendContext,
-  job: BatchJob,
-  options: { lastAttempt: boolean; owner: string },
-): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { sent: 0, failed: 0, deferred: 0 };
-  const messages = await issueMessages(ctx, job.issueId);
+  issueId: number,
+  options: { signal?: AbortSignal } = {},
+): Promise<RunOutcome> {
+  const outcome: RunOutcome = { sent: 0, retrying: 0, deferred: 0, failed: 0, bounced: 0 };
+  const messages = await issueMessages(ctx, issueId);
   if (!messages) return outcome;
 
-  const claimed = await claimDeliveries(ctx.db, job.issueId, job.deliveryIds, options.owner);
-  const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, options.owner, results));
-  const deliver = async (delivery: ClaimedDelivery) => {
-    const result = await deliverOne(ctx, messages, delivery, options.lastAttempt);
-    if (result.status === 'sent') outcome.sent++;
-    else if (result.status === 'failed') outcome.failed++;
-    else {
-      outcome.deferred++;
-      outcome.deferredReason ??= result.error;
-    }
+  const lease = new DeliveryLease(ctx.settings.leaseMs, (owner) =>
+    renewDeliveryLeases(ctx.db, owner, ctx.settings.leaseMs),
+  );
+  const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, lease.owner, results));
+  const mayGoOn = () => ctx.relay.open && !options.signal?.aborted;
+  const canSend = () => lease.valid && mayGoOn();
+  const record = (result: DeliveryResult) => {
+    outcome[TALLY[result.outcome]]++;
     ledger.add(result);
   };
-  await runWithConcurrency(claimed, IN_FLIGHT, deliver);
-  await ledger.flush();
 
-  if (outcome.deferred === 0) await completeIssueIfDone(ctx.db, job.issueId);
+  try {
+    while (mayGoOn()) {
+      const startedAt = Date.now();
+      const claimed = await claimDueDeliveries(ctx.db, issueId, lease.owner, {
+        limit: CLAIM_SIZE,
+        leaseMs: ctx.settings.leaseMs,
+      });
+      if (claimed.length === 0) break;
+      lease.claimed(startedAt);
+      const blocked = await ctx.throttle.blockedDomains(claimed.map((delivery) => domainOf(delivery.email)));
+      await runWithConcurrency(claimed, IN_FLIGHT, async (delivery) => {
+        // A failing ledger write holds sending back until it goes through.
+        await ledger.whenHealthy();
+        if (!canSend()) return;
+        const result = await deliverOne(ctx, messages, delivery, blocked, canSend);
+        if (result) record(result);
+      });
+      if (!lease.valid) break;
+    }
+  } finally {
+    lease.stop();
+    await ledger.flush();
+    // Leased but not sent (the run stopped early): due again at once, for whichever run comes next.
+    await releaseDeliveries(ctx.db, lease.owner);
+  }
+  await completeIssueIfDone(ctx.db, issueId);
   return outcome;
 }
 
-/** Every outcome is recorded, never thrown: a throw would leave the batch's other sends unrecorded. */
+const TALLY: Record<DeliveryResult['outcome'], keyof RunOutcome> = {
+  sent: 'sent',
+  retry: 'retrying',
+  deferred: 'deferred',
+  failed: 'failed',
+  soft_bounce: 'failed',
+  hard_bounce: 'bounced',
+};
+
+/**
+ * Sends one delivery and says what became of it, or undefined when it was not sent because the
+ * run must stop (it is released with the rest). Never throws: a throw would leave the run's
+ * other sends unrecorded.
+ */
 async function deliverOne(
   ctx: SendContext,
   messages: IssueMessages,
   delivery: ClaimedDelivery,
-  lastAttempt: boolean,
-): Promise<DeliveryResult> {
+  blocked: Map<string, Date>,
+  canSend: () => boolean,
+): Promise<DeliveryResult | undefined> {
+  const domain = domainOf(delivery.email);
+  const backingOff = blocked.get(domain);
+  if (backingOff) {
+    return {
+      id: delivery.id,
+      outcome: 'deferred',
+      nextAttemptAt: backingOff,
+      error: `${domain} is throttling us`,
+    };
+  }
   let message: CompiledMessage;
   try {
+    await ctx.throttle.acquire(domain);
     message = await messageFor(ctx, messages, delivery);
   } catch (error) {
-    const reason = `personal edition not rendered: ${(error as Error).message}`;
-    return { id: delivery.id, status: lastAttempt ? 'failed' : 'queued', error: reason };
+    return retryLater(ctx, delivery, `not sent: ${(error as Error).message}`);
   }
-  return sendOne(ctx, message, delivery, lastAttempt);
-}
+  // Waiting for a rate slot may outlast the lease or the relay.
+  if (!canSend()) return undefined;
 
-async function sendOne(
-  ctx: SendContext,
-  message: CompiledMessage,
-  delivery: ClaimedDelivery,
-  lastAttempt: boolean,
-): Promise<DeliveryResult> {
   const { raw, messageId } = personalise(message, {
     to: delivery.email,
     ...subscriberLinks(ctx.settings.publicBaseUrl, ctx.tokens, delivery.subscriberId),
   });
   try {
     await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw });
-    return { id: delivery.id, status: 'sent', smtpMessageId: messageId };
+    return { id: delivery.id, outcome: 'sent', smtpMessageId: messageId };
   } catch (error) {
     const failure = classifySendError(error);
-    const status = failure.permanent || lastAttempt ? 'failed' : 'queued';
-    return { id: delivery.id, status, error: failure.reason };
+    switch (failure.kind) {
+      case 'relay':
+        ctx.relay.unreachable(failure.reason);
+        return {
+          id: delivery.id,
+          outcome: 'deferred',
+          nextAttemptAt: new Date(Date.now() + RELAY_PROBE_MS),
+          error: `relay unreachable: ${failure.reason}`,
+        };
+      case 'throttled': {
+        const until = await ctx.throttle.backOff(domain).catch(() => new Date(Date.now() + RELAY_PROBE_MS));
+        blocked.set(domain, until);
+        return { id: delivery.id, outcome: 'retry', nextAttemptAt: until, error: failure.reason };
+      }
+      case 'transient':
+        return retryLater(ctx, delivery, failure.reason);
+      case 'mailbox':
+        return { id: delivery.id, outcome: 'hard_bounce', error: failure.reason };
+      case 'full':
+        return { id: delivery.id, outcome: 'soft_bounce', error: failure.reason };
+      case 'rejected':
+        return { id: delivery.id, outcome: 'failed', error: failure.reason };
+    }
   }
+}
+
+/** A temporary failure: back off and try again, until SEND_RETRY_HOURS after it was queued. */
+function retryLater(ctx: SendContext, delivery: ClaimedDelivery, reason: string): DeliveryResult {
+  const at = retryTime(delivery.attempts + 1, delivery.queuedAt, ctx.settings.retryHours);
+  // Still refused when the budget is spent: it fails, and counts as a soft bounce.
+  if (!at) return { id: delivery.id, outcome: 'soft_bounce', error: reason };
+  return { id: delivery.id, outcome: 'retry', nextAttemptAt: at, error: reason };
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
 const COMPILED_ISSUES_KEPT = 8;

@@ -7,6 +7,8 @@ export {
   personalise,
   type Recipient,
 } from './mime.ts';
+export { RELAY_PROBE_MS, RelayGate, type RelayState } from './relay.ts';
+export { retryTime } from './retry.ts';
 export * from './templates/index.ts';
 export {
   classifySendError,
@@ -14,5 +16,6 @@ export {
   type MailTransport,
   type OutgoingMessage,
   type SendFailure,
+  type SendFailureKind,
   type SmtpOptions,
 } from './transport.ts';

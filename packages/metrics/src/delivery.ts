@@ -1,4 +1,4 @@
-import { classifySendError, type MailTransport } from '@digest/email';
+import { classifySendError, type MailTransport, type SendFailureKind } from '@digest/email';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** What became of one send: accepted, rejected for good (5xx), or put back for a retry. */
@@ -60,7 +60,7 @@ export function observedTransport(transport: MailTransport, observer: DeliveryOb
         return reply;
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
-        const outcome = classifySendError(error).permanent ? 'failed' : 'deferred';
+        const outcome = PERMANENT.has(classifySendError(error).kind) ? 'failed' : 'deferred';
         observer.onDeliveryResult(outcome, replyClass(code), elapsed());
         throw error;
       }
@@ -69,6 +69,9 @@ export function observedTransport(transport: MailTransport, observer: DeliveryOb
     close: () => transport.close(),
   };
 }
+
+/** Refusals that will not change on retry: the delivery ends there. */
+const PERMANENT = new Set<SendFailureKind>(['mailbox', 'full', 'rejected']);
 
 export function replyClass(code: number | undefined): SmtpReplyClass {
   if (code === undefined || !Number.isInteger(code)) return 'none';

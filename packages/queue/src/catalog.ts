@@ -21,27 +21,21 @@ export const JOBS = {
     schema: z.object({ cadence: z.enum(['daily', 'weekly']), date: isoDateSchema }),
     options: { attempts: 5, backoff: { type: 'exponential', delay: 5_000 } },
   },
-  /** Sends one batch of an issue's deliveries. */
-  'send-batch': {
+  /**
+   * One send run of an issue: leases due deliveries from the ledger and sends them until none is
+   * due. Which run sends a delivery is settled by its lease in Postgres, so a lost, repeated or
+   * extra run job never loses or doubles a message; the reconciler enqueues runs for due work.
+   */
+  'send-issue': {
     queue: 'send',
-    schema: z.object({ issueId: id, deliveryIds: z.array(id).min(1).max(1000) }),
-    options: { attempts: 6, backoff: { type: 'exponential', delay: 15_000 } },
+    schema: z.object({ issueId: id }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 } },
   },
-  'send-confirmation': {
+  /** One transactional mail of the outbox (confirmation, welcome); retries are kept in its row. */
+  'send-mail': {
     queue: 'mail',
-    schema: z.object({ subscriberId: id }),
-    options: { attempts: 6, backoff: { type: 'exponential', delay: 10_000 } },
-  },
-  'send-welcome': {
-    queue: 'mail',
-    schema: z.object({ subscriberId: id }),
-    options: { attempts: 6, backoff: { type: 'exponential', delay: 10_000 } },
-  },
-  /** "Email me my data" from the preferences page. */
-  'send-data-export': {
-    queue: 'mail',
-    schema: z.object({ subscriberId: id }),
-    options: { attempts: 6, backoff: { type: 'exponential', delay: 10_000 } },
+    schema: z.object({ outboxId: id }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 } },
   },
 } as const satisfies Record<string, { queue: string; schema: z.ZodType; options: JobsOptions }>;
 

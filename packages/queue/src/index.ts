@@ -7,3 +7,4 @@ export {
   type RedisRole,
   redisKeyPrefix,
 } from './queues.ts';
+export { SendThrottle, type ThrottleLimits } from './throttle.ts';

@@ -2,9 +2,9 @@ import { type Config, ConfigError, loadConfig } from '@digest/config';
 import { createLogger, type Logger } from '@digest/core';
 import { createDb, type Db } from '@digest/db';
 import type { DigestContext, DigestSettings, SendContext } from '@digest/digest';
-import type { MailTransport } from '@digest/email';
+import { type MailTransport, RelayGate } from '@digest/email';
 import { type DeliveryObserver, observedTransport } from '@digest/metrics';
-import { createRedis, Queues, type RedisConnection, type RedisRole } from '@digest/queue';
+import { createRedis, Queues, type RedisConnection, type RedisRole, SendThrottle } from '@digest/queue';
 import { TokenSigner, type TransactionalMailContext } from '@digest/subscribers';
 
 /** The connections every process holds, opened once from the parsed config. */
@@ -64,19 +64,34 @@ export function openResources(
 
 /**
  * What sending needs on top of the connections: the transport (digest sends reported to the
- * observer when one is given), and a per-process message cache.
+ * observer when one is given), the relay's state as this process sees it, the throughput limits
+ * shared with every worker, and a per-process message cache.
  */
 export function senders(
   resources: Resources,
   transport: MailTransport,
   observer?: DeliveryObserver,
-): { send: SendContext; mail: TransactionalMailContext } {
-  const { db, tokens, digest } = resources;
+): { send: SendContext; mail: TransactionalMailContext; relay: RelayGate } {
+  const { config, db, tokens, digest, logger, redis, queues } = resources;
   // Only digest sends are observed: they are the deliveries the metrics count.
   const digestTransport = observer ? observedTransport(transport, observer) : transport;
+  const relay = new RelayGate(transport, {
+    log: (state) =>
+      state.open
+        ? logger.info('relay reachable again; sending resumes')
+        : logger.warn(
+            { reason: state.reason, nextProbeAt: state.nextProbeAt },
+            'relay unreachable; sending paused',
+          ),
+  });
+  const throttle = new SendThrottle(redis, queues.prefix, {
+    sendRate: config.SEND_RATE,
+    domainRates: config.DOMAIN_RATES,
+  });
   return {
-    send: { ...digest, transport: digestTransport, tokens, compiledIssues: new Map() },
-    mail: { db, tokens, transport, settings: digest.settings },
+    relay,
+    send: { ...digest, transport: digestTransport, relay, throttle, tokens, compiledIssues: new Map() },
+    mail: { db, tokens, transport, relay, settings: digest.settings },
   };
 }
 
@@ -90,6 +105,8 @@ function digestSettings(config: Config): DigestSettings {
     unsubscribeMailto: config.MAIL_UNSUBSCRIBE_MAILTO,
     postalAddress: config.MAIL_POSTAL_ADDRESS,
     thumbnails: config.DIGEST_THUMBNAILS,
+    retryHours: config.SEND_RETRY_HOURS,
+    leaseMs: config.SEND_LEASE_SECONDS * 1000,
   };
 }
 

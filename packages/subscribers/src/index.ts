@@ -1,9 +1,14 @@
+export {
+  applyBounceEvents,
+  type BounceEvent,
+  type BounceReport,
+  type ParsedWebhook,
+  parseBounceWebhook,
+} from './bounces.ts';
 export { CONFIRM_TTL_SECONDS, confirmUrl, type SubscriberLinks, subscriberLinks } from './links.ts';
 export {
   type MailSettings,
-  sendConfirmationMail,
-  sendDataExportMail,
-  sendWelcomeMail,
+  sendOutboxMail,
   type TransactionalMailContext,
 } from './mail.ts';
 export { mailboxKey, mailboxOf } from './mailbox.ts';

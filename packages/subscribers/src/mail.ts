@@ -1,17 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import {
+  claimOutboxMail,
   type Db,
   findSubscriberById,
   latestIssue,
+  type OutboxKind,
+  type OutboxOutcome,
+  recordOutboxOutcome,
   type Subscriber,
   subscriberDeliveryHistory,
+  suppressSubscriber,
 } from '@digest/db';
 import {
+  classifySendError,
   compileMessage,
   type MailTransport,
   personalise,
+  RELAY_PROBE_MS,
+  type RelayGate,
   renderConfirmationEmail,
   renderDataExportEmail,
   renderWelcomeEmail,
+  retryTime,
 } from '@digest/email';
 import { CONFIRM_TTL_SECONDS, confirmUrl, subscriberLinks } from './links.ts';
 import type { TokenSigner } from './tokens.ts';
@@ -21,20 +31,78 @@ export interface MailSettings {
   mailFrom: string;
   unsubscribeMailto?: string;
   postalAddress?: string;
+  /** How long a temporarily refused mail is retried (SEND_RETRY_HOURS). */
+  retryHours: number;
 }
 
 export interface TransactionalMailContext {
   db: Db;
   tokens: TokenSigner;
   transport: MailTransport;
+  relay: RelayGate;
   settings: MailSettings;
 }
 
-/** Mails the double opt-in link; returns false when the address no longer awaits confirmation. */
-export async function sendConfirmationMail(
+/** A mail's lease while one worker sends it; far longer than one SMTP exchange. */
+const OUTBOX_LEASE_MS = 120_000;
+
+const SENDERS: Record<OutboxKind, (ctx: TransactionalMailContext, subscriberId: number) => Promise<boolean>> =
+  {
+    confirmation: sendConfirmationMail,
+    welcome: sendWelcomeMail,
+    'data-export': sendDataExportMail,
+  };
+
+/**
+ * Sends one outbox mail and records the outcome in its row: sent, skipped (the subscriber moved
+ * on), queued again for a temporary failure (backoff within SEND_RETRY_HOURS; an unreachable
+ * relay uses up no attempt), or failed. A dead mailbox suppresses the address. Returns what was
+ * recorded, or undefined when the mail was not due or another worker holds it.
+ */
+export async function sendOutboxMail(
   ctx: TransactionalMailContext,
+  outboxId: number,
+): Promise<OutboxOutcome['status'] | undefined> {
+  const owner = randomUUID();
+  const mail = await claimOutboxMail(ctx.db, outboxId, owner, OUTBOX_LEASE_MS);
+  if (!mail) return undefined;
+  const outcome = await attempt(ctx, mail.kind, mail.subscriber_id, mail.attempts + 1, mail.created_at);
+  await recordOutboxOutcome(ctx.db, mail.id, owner, outcome);
+  return outcome.status;
+}
+
+async function attempt(
+  ctx: TransactionalMailContext,
+  kind: OutboxKind,
   subscriberId: number,
-): Promise<boolean> {
+  attemptNumber: number,
+  createdAt: Date,
+): Promise<OutboxOutcome> {
+  if (!ctx.relay.open) return relayAway(ctx.relay.status.reason ?? 'relay unreachable');
+  try {
+    return { status: (await SENDERS[kind](ctx, subscriberId)) ? 'sent' : 'skipped' };
+  } catch (error) {
+    const failure = classifySendError(error);
+    if (failure.kind === 'relay') {
+      ctx.relay.unreachable(failure.reason);
+      return relayAway(failure.reason);
+    }
+    if (failure.kind === 'transient' || failure.kind === 'throttled') {
+      const nextAttemptAt = retryTime(attemptNumber, createdAt, ctx.settings.retryHours);
+      if (nextAttemptAt) return { status: 'queued', error: failure.reason, nextAttemptAt, counted: true };
+    }
+    if (failure.kind === 'mailbox') await suppressSubscriber(ctx.db, subscriberId, 'bounced', failure.reason);
+    return { status: 'failed', error: failure.reason };
+  }
+}
+
+function relayAway(reason: string): OutboxOutcome {
+  const nextAttemptAt = new Date(Date.now() + RELAY_PROBE_MS);
+  return { status: 'queued', error: `relay unreachable: ${reason}`, nextAttemptAt, counted: false };
+}
+
+/** Mails the double opt-in link; returns false when the address no longer awaits confirmation. */
+async function sendConfirmationMail(ctx: TransactionalMailContext, subscriberId: number): Promise<boolean> {
   const subscriber = await findSubscriberById(ctx.db, subscriberId);
   if (subscriber?.status !== 'pending') return false;
   const mail = await renderConfirmationEmail({
@@ -51,7 +119,7 @@ export async function sendConfirmationMail(
 }
 
 /** Greets a newly confirmed subscriber with their preference and unsubscribe links. */
-export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberId: number): Promise<boolean> {
+async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberId: number): Promise<boolean> {
   const subscriber = await findSubscriberById(ctx.db, subscriberId);
   if (subscriber?.status !== 'active') return false;
   const mail = await renderWelcomeEmail({
@@ -72,10 +140,7 @@ export async function sendWelcomeMail(ctx: TransactionalMailContext, subscriberI
 }
 
 /** Mails a subscriber everything stored about them (GDPR access); false when they are gone. */
-export async function sendDataExportMail(
-  ctx: TransactionalMailContext,
-  subscriberId: number,
-): Promise<boolean> {
+async function sendDataExportMail(ctx: TransactionalMailContext, subscriberId: number): Promise<boolean> {
   const subscriber = await findSubscriberById(ctx.db, subscriberId);
   if (!subscriber) return false;
   const deliveries = await subscriberDeliveryHistory(ctx.db, subscriber.id);

@@ -6,7 +6,11 @@ import {
   deleteSubscriberByEmail,
   findSubscriberByEmail,
   findSubscriberById,
+  insertOutboxMail,
   insertSubscriber,
+  latestOutboxMail,
+  type OutboxKind,
+  type OutboxMail,
   type Subscriber,
   updateSubscriber,
 } from '@digest/db';
@@ -26,7 +30,7 @@ export interface Consent {
   userAgent?: string;
 }
 
-/** At most one confirmation mail per address in this window, however often the form is sent. */
+/** At most one mail of a kind (confirmation, data export) per address in this window, however often asked. */
 const CONFIRMATION_DEDUP_MS = 60_000;
 
 /** Validates a signup request: an `invalid_input` AppError listing every problem otherwise. */
@@ -68,15 +72,30 @@ export async function subscribe(ctx: SubscriptionContext, signup: Signup, consen
     return;
   }
 
-  await enqueueConfirmation(ctx, subscriber.id);
+  await recordMail(ctx, 'confirmation', subscriber.id);
 }
 
-function enqueueConfirmation(ctx: SubscriptionContext, subscriberId: number) {
-  return ctx.queues.enqueue(
-    'send-confirmation',
-    { subscriberId },
-    { deduplication: { id: `confirm-${subscriberId}`, ttl: CONFIRMATION_DEDUP_MS } },
-  );
+/**
+ * Records a mail for the subscriber in the outbox, unless one of the same kind was recorded in
+ * the last minute (a form sent twice), then hands it to the queue.
+ */
+async function recordMail(ctx: SubscriptionContext, kind: OutboxKind, subscriberId: number): Promise<void> {
+  const mail = await ctx.db.transaction().execute(async (trx) => {
+    // Serialises requests for one subscriber, so the debounce below sees the other's mail.
+    await trx.selectFrom('subscribers').select('id').where('id', '=', subscriberId).forUpdate().execute();
+    const latest = await latestOutboxMail(trx, kind, subscriberId);
+    if (latest && Date.now() - latest.created_at.getTime() < CONFIRMATION_DEDUP_MS) return undefined;
+    return insertOutboxMail(trx, kind, subscriberId);
+  });
+  if (mail) await enqueueOutboxMail(ctx, mail);
+}
+
+/**
+ * Hands a recorded outbox mail to the queue. The row is the promise: if Redis cannot take the
+ * job now, the reconciler enqueues it on its next pass, so the caller's answer stays the same.
+ */
+async function enqueueOutboxMail(ctx: SubscriptionContext, mail: OutboxMail): Promise<void> {
+  await ctx.queues.enqueue('send-mail', { outboxId: mail.id }, { jobId: `mail-${mail.id}` }).catch(() => {});
 }
 
 /** Reads the subscriber a token is for, without changing anything (what a GET may do). */
@@ -108,16 +127,18 @@ export async function confirm(ctx: SubscriptionContext, token: string): Promise<
   if (subscriber.status !== 'pending') {
     throw new AppError('invalid_token', 'This confirmation link is no longer valid. Please subscribe again.');
   }
-  const confirmed = await activatePendingSubscriber(ctx.db, subscriber.id);
+  // Activation and its welcome commit together: a confirmation never loses its welcome.
+  const confirmed = await ctx.db.transaction().execute(async (trx) => {
+    const activated = await activatePendingSubscriber(trx, subscriber.id);
+    return (
+      activated && { subscriber: activated, welcome: await insertOutboxMail(trx, 'welcome', activated.id) }
+    );
+  });
   // A concurrent request confirmed it first, and welcomes them.
   if (!confirmed) return subscriberForToken(ctx, 'confirm', token);
   // One welcome per confirmation: someone who comes back after unsubscribing is welcomed again.
-  await ctx.queues.enqueue(
-    'send-welcome',
-    { subscriberId: confirmed.id },
-    { jobId: `welcome-${confirmed.id}-${confirmed.confirmed_at?.getTime()}` },
-  );
-  return confirmed;
+  await enqueueOutboxMail(ctx, confirmed.welcome);
+  return confirmed.subscriber;
 }
 
 /**
@@ -186,7 +207,7 @@ export async function renewConfirmation(
   if (subscriber?.status === 'active') return 'already-active';
   if (subscriber?.status !== 'pending') return 'not-pending';
   // Over the limit, the page says the same: the link is as good as any already mailed.
-  if (await mayMail(subscriber.email)) await enqueueConfirmation(ctx, subscriber.id);
+  if (await mayMail(subscriber.email)) await recordMail(ctx, 'confirmation', subscriber.id);
   return 'sent';
 }
 
@@ -198,11 +219,7 @@ export function isExpiredConfirmation(ctx: Pick<SubscriptionContext, 'tokens'>, 
 /** Mails the subscriber of a preferences link everything stored about them. */
 export async function requestDataExport(ctx: SubscriptionContext, token: string): Promise<Subscriber> {
   const subscriber = await subscriberForToken(ctx, 'preferences', token);
-  await ctx.queues.enqueue(
-    'send-data-export',
-    { subscriberId: subscriber.id },
-    { deduplication: { id: `export-${subscriber.id}`, ttl: CONFIRMATION_DEDUP_MS } },
-  );
+  await recordMail(ctx, 'data-export', subscriber.id);
   return subscriber;
 }
 

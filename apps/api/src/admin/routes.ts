@@ -1,6 +1,13 @@
 import { AppError, dateInZone, isoDateSchema, parseInput } from '@digest/core';
 import { listDeliveries, listSubscribers } from '@digest/db';
-import { type DigestContext, importPapers, issueReport, requestBuild, resendIssue } from '@digest/digest';
+import {
+  controlIssue,
+  type DigestContext,
+  importPapers,
+  issueReport,
+  requestBuild,
+  resendIssue,
+} from '@digest/digest';
 import { cadenceSchema, emailSchema, eraseSubscriber } from '@digest/subscribers';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -11,11 +18,16 @@ export const triggerSchema = z.object({
   cadence: cadenceSchema.default('daily'),
 });
 
-export const resendSchema = z.object({
+/** Exactly one of the selections: an empty body resends nothing (resendIssue says so). */
+export const resendSchema = z.strictObject({
   cadence: cadenceSchema.default('daily'),
   emails: z.array(emailSchema).min(1).max(10_000).optional(),
-  failedOnly: z.boolean().default(false),
+  failedOnly: z.literal(true).optional(),
+  missingOnly: z.literal(true).optional(),
+  all: z.literal(true).optional(),
 });
+
+const controlSchema = z.strictObject({ cadence: cadenceSchema.default('daily') });
 
 const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -69,6 +81,14 @@ export function adminRoutes(ctx: DigestContext) {
       const request = parseInput(resendSchema, await readJson(c), 'resend request');
       const result = await resendIssue(ctx, { ...request, date });
       return c.json({ date, cadence: request.cadence, ...result }, 202);
+    })
+
+    .post('/digests/:date/:action{pause|resume|cancel}', async (c) => {
+      const date = parseInput(isoDateSchema, c.req.param('date'), 'date');
+      const action = c.req.param('action') as 'pause' | 'resume' | 'cancel';
+      const { cadence } = parseInput(controlSchema, await readJson(c), `${action} request`);
+      const result = await controlIssue(ctx, { cadence, date }, action);
+      return c.json({ date, cadence, ...result });
     })
 
     .get('/subscribers', async (c) => {
