@@ -91,7 +91,7 @@ export function parseDigestResendArgs(args: string[]): DigestResendOptions {
   expectPositionals('digest resend', positionals, []);
   const chosen = [values.email, values.failed, values.missing, values.all].filter(Boolean).length;
   if (chosen !== 1) {
-    throw new CliError(
+    throw new UsageError(
       'digest resend: say who gets it: exactly one of --email E, --failed, --missing or --all',
     );
   }

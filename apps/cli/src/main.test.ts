@@ -60,12 +60,14 @@ describe('pnpm cli', () => {
       expect(commandUsage(command)).toContain(`Usage: pnpm cli ${command.usage}`);
     }
     // The process itself, all at once: --help wins over missing arguments and connects to nothing.
-    const [importHelp, resendHelp, unknown, bad, noJson] = await Promise.all([
+    const [importHelp, resendHelp, unknown, bad, noJson, noRecipients] = await Promise.all([
       runCli(['subscribers', 'import', '--help'], {}),
       runCli(['digest', 'resend', '-h'], {}),
       runCli(['papers', 'export'], {}),
       runCli(['digest', 'status', '--date', 'tomorrow'], {}),
       runCli(['subscribers', 'export', '--json'], {}),
+      // Whom to resend to must be said: no flag is a usage error, never "everyone".
+      runCli(['digest', 'resend', '--date', '2026-05-22'], {}),
     ]);
     for (const { code, stdout } of [importHelp, resendHelp]) {
       expect(code).toBe(0);
@@ -79,6 +81,7 @@ describe('pnpm cli', () => {
       stderr: 'error: --date tomorrow is not a valid date (expected YYYY-MM-DD)\n',
     });
     expect(noJson.code).toBe(2);
+    expect(noRecipients.code).toBe(2);
   });
 
   it('prints the result as JSON with --json, and exits 1 when any record was rejected', async () => {
