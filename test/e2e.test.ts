@@ -192,7 +192,7 @@ describe('end to end: real API and worker processes, Postgres, Redis and SMTP', 
     await eventually(async () => (api.output().includes('"reqId":"e2e-request-1"') ? true : undefined));
     // The worker names each job with the ids it carried.
     expect(worker.output()).toMatch(
-      /"queue":"send","job":"send-batch","jobId":"[^"]+","attempts":1,"issueId":\d+/,
+      /"queue":"send","job":"send-issue","jobId":"[^"]+","attempts":1,"issueId":\d+/,
     );
 
     // Every token the run handed out: in the links of every mail sent.

@@ -4,27 +4,25 @@ import type { Job, Worker } from 'bullmq';
 type Logger = Resources['logger'];
 
 /**
- * One line per finished job with its ids: the job's, and the issue's and deliveries' it carried
- * (payloads carry ids only, never secrets or mail, so they are safe to log).
+ * One line per finished job with its ids (the job's, and the issue's or outbox mail's it carried:
+ * payloads carry ids only, never secrets or mail, so they are safe to log) and what it did.
  */
 export function logFinishedJobs(logger: Logger, workers: Worker[]): void {
   for (const worker of workers) {
-    worker.on('completed', (job: Job) => logger.info(jobFields(logger, worker.name, job), 'job completed'));
+    worker.on('completed', (job: Job, result: unknown) =>
+      logger.info({ ...jobFields(worker.name, job), result }, 'job completed'),
+    );
   }
 }
 
-function jobFields(logger: Logger, queue: string, job: Job): Record<string, unknown> {
-  const data = (job.data ?? {}) as { issueId?: unknown; deliveryIds?: unknown; subscriberId?: unknown };
-  const deliveryIds = Array.isArray(data.deliveryIds) ? data.deliveryIds : undefined;
+function jobFields(queue: string, job: Job): Record<string, unknown> {
+  const data = (job.data ?? {}) as { issueId?: unknown; outboxId?: unknown };
   return {
     queue,
     job: job.name,
     jobId: job.id,
     attempts: job.attemptsMade,
     issueId: data.issueId,
-    subscriberId: data.subscriberId,
-    deliveries: deliveryIds?.length,
-    // The ids themselves at debug level: a batch carries up to 200.
-    ...(logger.isLevelEnabled('debug') && deliveryIds ? { deliveryIds } : {}),
+    outboxId: data.outboxId,
   };
 }
