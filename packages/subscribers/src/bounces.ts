@@ -16,7 +16,7 @@ const documentedEvent = z.strictObject({
 });
 
 /** The documented form: one event or a list of up to 1,000. */
-const documentedBody = z.union([documentedEvent, z.array(documentedEvent).min(1).max(1000)]);
+export const bounceWebhookSchema = z.union([documentedEvent, z.array(documentedEvent).min(1).max(1000)]);
 
 /** An SNS envelope (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html). */
 const snsEnvelope = z.object({
@@ -51,7 +51,7 @@ export type ParsedWebhook =
 export function parseBounceWebhook(body: unknown): ParsedWebhook {
   const sns = snsEnvelope.safeParse(body);
   if (!sns.success) {
-    const parsed = parseInput(documentedBody, body, 'bounce event');
+    const parsed = parseInput(bounceWebhookSchema, body, 'bounce event');
     return { kind: 'events', events: Array.isArray(parsed) ? parsed : [parsed] };
   }
   const envelope = sns.data;

@@ -2,6 +2,7 @@ export {
   applyBounceEvents,
   type BounceEvent,
   type BounceReport,
+  bounceWebhookSchema,
   type ParsedWebhook,
   parseBounceWebhook,
 } from './bounces.ts';

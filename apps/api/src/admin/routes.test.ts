@@ -97,6 +97,33 @@ describe('admin API', () => {
     );
   });
 
+  it('resends nothing without saying to whom, and pauses, resumes and cancels an issue', async () => {
+    await admin('/papers', { method: 'POST', body: JSON.stringify(fixture('hf-daily-papers-sample.json')) });
+    await insertSubscriber(harness.resources.db, {
+      email: 'a@example.org',
+      status: 'active',
+      consent_source: 'form',
+    });
+    await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-05-22' });
+    const post = (path: string, body: unknown = {}) =>
+      admin(`/digests/2026-05-22${path}`, { method: 'POST', body: JSON.stringify(body) });
+
+    for (const body of [{}, { failedOnly: true, all: true }, { failedOnly: false }]) {
+      expect((await post('/resend', body)).status).toBe(400);
+    }
+    expect(await (await post('/pause')).json()).toMatchObject({ status: 'paused', skipped: 0 });
+    expect((await post('/pause')).status).toBe(409);
+    expect(await (await post('/resume')).json()).toMatchObject({ status: 'sending' });
+    expect(await (await post('/cancel')).json()).toMatchObject({ status: 'cancelled', skipped: 1 });
+    const report = (await (await admin('/digests/2026-05-22')).json()) as {
+      status: string;
+      deliveries: object;
+    };
+    expect(report).toMatchObject({ status: 'cancelled', deliveries: { skipped: 1, queued: 0 } });
+    expect((await post('/pause', { cadence: 'hourly' })).status).toBe(400);
+    expect((await admin('/digests/2026-05-21/pause', { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+
   it('lists and erases subscribers', async () => {
     await insertSubscriber(harness.resources.db, {
       email: 'Erase@Example.org',

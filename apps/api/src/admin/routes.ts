@@ -3,13 +3,14 @@ import { listDeliveries, listSubscribers } from '@digest/db';
 import {
   controlIssue,
   type DigestContext,
+  type IssueAction,
   importPapers,
   issueReport,
   requestBuild,
   resendIssue,
 } from '@digest/digest';
 import { cadenceSchema, emailSchema, eraseSubscriber } from '@digest/subscribers';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { readJson } from '../http/input.ts';
 
@@ -27,7 +28,7 @@ export const resendSchema = z.strictObject({
   all: z.literal(true).optional(),
 });
 
-const controlSchema = z.strictObject({ cadence: cadenceSchema.default('daily') });
+export const controlSchema = z.strictObject({ cadence: cadenceSchema.default('daily') });
 
 const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -44,6 +45,11 @@ export const issueQuerySchema = pageSchema.extend({
 });
 
 export function adminRoutes(ctx: DigestContext) {
+  const control = async (c: Context, action: IssueAction) => {
+    const date = parseInput(isoDateSchema, c.req.param('date'), 'date');
+    const { cadence } = parseInput(controlSchema, await readJson(c), `${action} request`);
+    return c.json({ date, cadence, ...(await controlIssue(ctx, { cadence, date }, action)) });
+  };
   return new Hono()
     .post('/papers', async (c) => {
       const body = await readJson(c);
@@ -83,13 +89,9 @@ export function adminRoutes(ctx: DigestContext) {
       return c.json({ date, cadence: request.cadence, ...result }, 202);
     })
 
-    .post('/digests/:date/:action{pause|resume|cancel}', async (c) => {
-      const date = parseInput(isoDateSchema, c.req.param('date'), 'date');
-      const action = c.req.param('action') as 'pause' | 'resume' | 'cancel';
-      const { cadence } = parseInput(controlSchema, await readJson(c), `${action} request`);
-      const result = await controlIssue(ctx, { cadence, date }, action);
-      return c.json({ date, cadence, ...result });
-    })
+    .post('/digests/:date/pause', (c) => control(c, 'pause'))
+    .post('/digests/:date/resume', (c) => control(c, 'resume'))
+    .post('/digests/:date/cancel', (c) => control(c, 'cancel'))
 
     .get('/subscribers', async (c) => {
       const query = parseInput(subscriberQuerySchema, c.req.query(), 'query');

@@ -1,7 +1,13 @@
 import { isoDateSchema } from '@digest/core';
-import { emailSchema, signupSchema } from '@digest/subscribers';
+import { bounceWebhookSchema, emailSchema, signupSchema } from '@digest/subscribers';
 import { z } from 'zod';
-import { issueQuerySchema, resendSchema, subscriberQuerySchema, triggerSchema } from '../admin/routes.ts';
+import {
+  controlSchema,
+  issueQuerySchema,
+  resendSchema,
+  subscriberQuerySchema,
+  triggerSchema,
+} from '../admin/routes.ts';
 
 /** Zod to JSON Schema as a request is validated: the input side of transforms and defaults. */
 function schema(type: z.ZodType): Record<string, unknown> {
@@ -64,7 +70,15 @@ export function openApiDocument(publicBaseUrl: string) {
     },
     servers: [{ url: publicBaseUrl }],
     components: {
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        webhookSecret: { type: 'http', scheme: 'bearer', description: 'BOUNCE_WEBHOOK_SECRET' },
+        webhookBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'any user name, BOUNCE_WEBHOOK_SECRET as the password (for SNS)',
+        },
+      },
       schemas: { Error: schema(errorSchema) },
     },
     paths: {
@@ -117,13 +131,62 @@ export function openApiDocument(publicBaseUrl: string) {
       '/api/admin/digests/{date}/resend': {
         post: {
           ...admin,
-          summary: 'Send an issue again: to the given addresses, or to the failed deliveries',
+          summary:
+            'Send an issue again to exactly one of: the given addresses, the failed deliveries, those who have not received it, or everyone (an empty body is refused)',
           parameters: [pathParameter('date', isoDateSchema)],
           requestBody: { required: true, content: json(schema(resendSchema)) },
           responses: {
             '202': ok('How many deliveries were queued again'),
             ...adminErrors,
             '404': problem('No such issue'),
+          },
+        },
+      },
+      ...Object.fromEntries(
+        (
+          [
+            ['pause', 'Stop sending an issue for now (what is in flight finishes)'],
+            ['resume', 'Go on sending a paused issue'],
+            ['cancel', 'Stop sending an issue for good: deliveries still waiting are skipped'],
+          ] as const
+        ).map(([action, summary]) => [
+          `/api/admin/digests/{date}/${action}`,
+          {
+            post: {
+              ...admin,
+              summary,
+              parameters: [pathParameter('date', isoDateSchema)],
+              requestBody: { required: false, content: json(schema(controlSchema)) },
+              responses: {
+                '200': ok('date, cadence, the new status and how many waiting deliveries were skipped'),
+                ...adminErrors,
+                '404': problem('No such issue'),
+                '409': problem('The issue is not in a state this action applies to'),
+              },
+            },
+          },
+        ]),
+      ),
+      '/api/webhooks/bounces': {
+        post: {
+          tags: ['webhooks'],
+          summary:
+            'Bounce and complaint events: `{ type: "bounce"|"complaint", email, reason? }` (one or a list), or Amazon SES notifications over SNS',
+          security: [{ webhookSecret: [] }, { webhookBasic: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: schema(bounceWebhookSchema) },
+              'text/plain': { schema: { type: 'string', description: 'An SNS message (JSON text)' } },
+            },
+          },
+          responses: {
+            '200': ok(
+              'received, applied and ignored counts; or `{ subscribed: true }` for the SNS handshake',
+            ),
+            '400': problem('Not a documented event nor an SES notification'),
+            '401': problem('No or a wrong BOUNCE_WEBHOOK_SECRET'),
+            '404': problem('The webhook is off (BOUNCE_WEBHOOK_SECRET unset)'),
           },
         },
       },

@@ -23,16 +23,17 @@ async function fetchSubscribeUrl(url: string): Promise<void> {
 /**
  * POST /api/webhooks/bounces: bounce and complaint events, in the documented JSON form or as
  * Amazon SES notifications over SNS (which sends text/plain and can only carry credentials in the
- * endpoint URL, hence Basic auth). Off (404) unless BOUNCE_WEBHOOK_SECRET is set.
+ * endpoint URL, hence Basic auth). Answers 404 unless BOUNCE_WEBHOOK_SECRET is set.
  */
 export function webhookRoutes(
   db: Db,
   secret: string | undefined,
   confirmSubscription: ConfirmSubscription = fetchSubscribeUrl,
 ) {
-  const routes = new Hono();
-  if (!secret) return routes;
-  return routes.post('/bounces', requireSecret(secret), async (c) => {
+  const off: MiddlewareHandler = () => {
+    throw new AppError('not_found', 'The bounce webhook is off: set BOUNCE_WEBHOOK_SECRET to turn it on.');
+  };
+  return new Hono().post('/bounces', secret ? requireSecret(secret) : off, async (c) => {
     const parsed = parseBounceWebhook(await readJson(c));
     if (parsed.kind === 'subscribe') {
       await confirmSubscription(parsed.url);
