@@ -37,7 +37,8 @@ beforeAll(async () => {
       consent_user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
     });
   }
-  harness.smtp.rejectRecipient((address) => address.endsWith('@failing.example'), 550, 'mailbox unavailable');
+  // Mailboxes that fail for now and recover later (a 550 would bounce them for good).
+  harness.smtp.rejectRecipient((address) => address.endsWith('@failing.example'), 552, '5.2.2 mailbox full');
   workers = await startWorkers(harness.resources);
   server = serve({ fetch: createApp(harness.resources).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
@@ -127,7 +128,7 @@ describe('the admin console in a real browser', () => {
     await expect(shownCount(page, 'failed')).resolves.toBe(2);
     await expect(shownCount(page, 'sent')).resolves.toBe(READERS.length);
     await expect(page.locator('section[aria-label="Failures by reason"]').innerText()).resolves.toMatch(
-      /550 mailbox unavailable[\s\S]*2/,
+      /552 5\.2\.2 mailbox full[\s\S]*2/,
     );
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Search' }).click();
