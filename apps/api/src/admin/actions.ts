@@ -1,5 +1,5 @@
 import type { Subscriber } from '@digest/db';
-import { type DigestContext, type IssueKey, requestBuild, resendIssue } from '@digest/digest';
+import { controlIssue, type DigestContext, type IssueKey, requestBuild, resendIssue } from '@digest/digest';
 import { endSubscription, eraseSubscriber } from '@digest/subscribers';
 
 /**
@@ -44,6 +44,45 @@ export const ISSUE_ACTIONS = {
     async run(ctx, key) {
       const { requeued } = await resendIssue(ctx, { ...key, failedOnly: true });
       return requeuedMessage(requeued, 'the failed deliveries');
+    },
+  },
+  'resend-missing': {
+    title: 'Resend to those who missed it',
+    confirmLabel: 'Resend missing',
+    question: (key) =>
+      `Send ${describe(key)} to every active ${key.cadence} subscriber who has not received it yet?`,
+    async run(ctx, key) {
+      const { requeued } = await resendIssue(ctx, { ...key, missingOnly: true });
+      return requeuedMessage(requeued, 'those who missed it');
+    },
+  },
+  pause: {
+    title: 'Pause sending',
+    confirmLabel: 'Pause',
+    question: (key) => `Pause ${describe(key)}? Messages in flight finish; the rest wait until you resume.`,
+    async run(ctx, key) {
+      await controlIssue(ctx, key, 'pause');
+      return `${capitalise(describe(key))} is paused.`;
+    },
+  },
+  resume: {
+    title: 'Resume sending',
+    confirmLabel: 'Resume',
+    question: (key) => `Resume sending ${describe(key)} to those still waiting for it?`,
+    async run(ctx, key) {
+      await controlIssue(ctx, key, 'resume');
+      return `${capitalise(describe(key))} is sending again.`;
+    },
+  },
+  cancel: {
+    title: 'Cancel sending',
+    confirmLabel: 'Cancel the issue',
+    danger: true,
+    question: (key) =>
+      `Cancel ${describe(key)}? Every delivery still waiting is skipped, for good (a resend to a named address still works).`,
+    async run(ctx, key) {
+      const { skipped } = await controlIssue(ctx, key, 'cancel');
+      return `${capitalise(describe(key))} is cancelled: ${deliveries(skipped)} skipped.`;
     },
   },
   'resend-email': {

@@ -192,6 +192,32 @@ describe('admin console actions', () => {
     expect(await findSubscriberByEmail(db, 'bob@example.org')).toBeDefined();
   });
 
+  it('pauses, resumes and cancels a sending issue, each after its confirmation', async () => {
+    const { request, form, cookie, csrf } = await withIssue();
+    const path = '/admin/issues/daily/2026-05-22';
+    const act = (action: string) => form(`${path}/actions`, { action, _csrf: csrf }, { cookie });
+    const show = async () => (await request(path, { cookie })).text();
+    expect(await show()).toContain('value="pause"');
+    expect(await (await request(`${path}/confirm?action=cancel`, { cookie })).text()).toContain(
+      'Cancel the daily issue of 2026-05-22?',
+    );
+    expect((await act('pause')).status).toBe(303);
+    const paused = await show();
+    expect(paused).toContain('badge paused');
+    expect(paused).toContain('value="resume"');
+    expect((await act('pause')).status).toBe(409);
+    expect((await act('resume')).status).toBe(303);
+    expect(await show()).toContain('badge sending');
+    const cancelled = await act('cancel');
+    expect(cancelled.status).toBe(303);
+    const page = await (
+      await request(path, { cookie: `${cookie}; ${cancelled.headers.get('set-cookie')?.split(';')[0]}` })
+    ).text();
+    expect(page).toContain('The daily issue of 2026-05-22 is cancelled: 3 deliveries skipped.');
+    expect(page).not.toContain('value="pause"');
+    expect(page).toContain('value="resend-missing"');
+  });
+
   it('searches subscribers by address prefix, case-insensitively, a keyset page at a time', async () => {
     const { request, cookie } = await withIssue();
     const page = await (await request('/admin/subscribers?q=AN&status=active', { cookie })).text();

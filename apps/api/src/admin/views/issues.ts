@@ -35,10 +35,10 @@ interface PageProps {
 }
 
 /** A button that leads to the action's confirmation page (a GET: nothing changes yet). */
-function actionButton(key: IssueKey, action: string, label: string): Html {
+function actionButton(key: IssueKey, action: string, label: string, kind = 'secondary'): Html {
   return html`<form method="get" action="${issuePath(key, '/confirm')}">
     <input type="hidden" name="action" value="${action}" />
-    <button type="submit" class="secondary">${label}</button>
+    <button type="submit" class="${kind}">${label}</button>
   </form>`;
 }
 
@@ -157,7 +157,11 @@ export function issuePage({
         <h2 id="actions-heading">Actions</h2>
         <div class="actions">
           ${actionButton(key, 'send', 'Send now…')}
+          ${sending ? actionButton(key, 'pause', 'Pause…') : ''}
+          ${issue.status === 'paused' ? actionButton(key, 'resume', 'Resume…') : ''}
           ${sent ? actionButton(key, 'resend-failed', 'Resend failed…') : ''}
+          ${sent ? actionButton(key, 'resend-missing', 'Resend missing…') : ''}
+          ${sending || issue.status === 'paused' ? actionButton(key, 'cancel', 'Cancel…', 'danger') : ''}
         </div>
         ${
           sent
