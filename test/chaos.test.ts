@@ -10,6 +10,7 @@ import { type ChaosOptions, type ChaosStack, checkLedger, openChaosStack } from 
  */
 
 const DATE = '2026-05-22';
+const NEXT_DATE = '2026-05-23';
 /** Dead mailboxes: the relay answers `550 5.1.1` to every attempt. */
 const isGone = (email: string) => email.startsWith('gone-');
 
@@ -61,5 +62,61 @@ describe('chaos: faults in the middle of a send', () => {
     expect(Date.now() - back).toBeLessThan(90_000);
     const { check, samples } = await checkLedger(stack, issue, isGone);
     expect(check, JSON.stringify(samples)).toMatchObject({ ...settledCleanly(recipients), duplicates: 0 });
+  }, 240_000);
+
+  it('a Postgres restart in the middle of a send: every delivery sent exactly once', async (context) => {
+    const { expect } = context;
+    const stack = await open(context, { acceptDelayMs: 20 });
+    const { smtp, postgres } = stack;
+    const recipients = 2000;
+    await stack.subscribe(recipients);
+    stack.startWorker();
+    const issue = await stack.send(DATE);
+
+    await smtp.waitFor(500, 60_000);
+    await postgres.restart();
+    expect(smtp.messages.length, 'the issue was still sending at the restart').toBeLessThan(recipients);
+
+    await stack.settled(issue, 120_000);
+    const { check, samples } = await checkLedger(stack, issue, isGone);
+    expect(check, JSON.stringify(samples)).toMatchObject({ ...settledCleanly(recipients), duplicates: 0 });
+  }, 180_000);
+
+  it('two, then three worker processes sharing one issue: no duplicates at all, and a dead mailbox is not mailed again', async (context) => {
+    const { expect } = context;
+    const poolSize = 3;
+    const stack = await open(context, { acceptDelayMs: 5, poolSize });
+    const { smtp } = stack;
+    const recipients = 3000;
+    const emails = await stack.subscribe(recipients, (index) => (index % 100 === 13 ? 'gone' : 'reader'));
+    const gone = emails.filter(isGone);
+    smtp.rejectRecipient(isGone, 550, '5.1.1 No such user here');
+
+    const pair = [stack.startWorker(), stack.startWorker()];
+    await stack.workersReady(2);
+    const first = await stack.send(DATE);
+    await stack.settled(first, 120_000);
+    const one = await checkLedger(stack, first, isGone);
+    expect(one.check, JSON.stringify(one.samples)).toMatchObject({
+      ...settledCleanly(recipients - gone.length),
+      duplicates: 0,
+    });
+    // More sessions at once than one worker's pool holds: both workers were sending.
+    expect(smtp.peakSessions()).toBeGreaterThan(poolSize);
+
+    for (const worker of pair) await worker.stop();
+    const attemptsBefore = gone.map((email) => smtp.recipientAttempts.get(email));
+    for (let count = 0; count < 3; count++) stack.startWorker();
+    await stack.workersReady(3);
+    const second = await stack.send(NEXT_DATE);
+    await stack.settled(second, 120_000);
+    const two = await checkLedger(stack, second, isGone);
+    expect(two.check, JSON.stringify(two.samples)).toMatchObject({
+      ...settledCleanly(recipients - gone.length),
+      duplicates: 0,
+    });
+    expect(smtp.peakSessions(), 'all three workers were sending at once').toBeGreaterThan(2 * poolSize);
+    // Bounced for good on the first issue: the relay never hears of them again.
+    expect(gone.map((email) => smtp.recipientAttempts.get(email))).toEqual(attemptsBefore);
   }, 240_000);
 });
