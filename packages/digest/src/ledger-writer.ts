@@ -1,9 +1,7 @@
 import type { DeliveryResult } from '@digest/db';
 
-/** Outcomes recorded per statement: bounds how many sent-but-unrecorded messages a crash can leave. */
-export const LEDGER_FLUSH_SIZE = 25;
-/** A partial buffer waits at most this long, so a slow or small batch is recorded promptly too. */
-export const LEDGER_FLUSH_DELAY_MS = 50;
+/** Outcomes per statement at most: bounds the statement, not the wait. */
+const LEDGER_BATCH_MAX = 500;
 /** A failed write is tried again after this, doubling up to LEDGER_RETRY_MAX_MS. */
 const LEDGER_RETRY_MS = 250;
 const LEDGER_RETRY_MAX_MS = 5_000;
@@ -11,24 +9,26 @@ const LEDGER_RETRY_MAX_MS = 5_000;
 const LEDGER_GIVE_UP_MS = 10 * 60_000;
 
 /**
- * Buffers delivery outcomes and writes them in small batches, one write at a time, while sending
- * goes on. A write that fails (Postgres restarting) is retried until it succeeds; meanwhile the
- * writer is unhealthy, and the run must not send: `whenHealthy` resolves once writes go through
- * again, so unrecorded sends never pile up beyond one buffer.
+ * Records delivery outcomes as soon as it can, while sending goes on: an outcome is written at
+ * once when no write is in flight, else with every outcome that arrived meanwhile, as soon as
+ * that write returns (group commit). So what a crash can leave sent but unrecorded is what the
+ * relay accepted during one write's round trip, about one message per SMTP connection, however
+ * fast the sending.
+ *
+ * A write that fails (Postgres restarting) is retried until it succeeds; meanwhile the writer is
+ * unhealthy and the run must not send: `whenHealthy` resolves once writes go through again, so
+ * unrecorded sends never pile up.
  */
 export class LedgerWriter {
   private buffer: DeliveryResult[] = [];
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<void> | undefined;
   private failure: unknown;
-  private timer: NodeJS.Timeout | undefined;
   private recovered: Promise<void> | undefined;
   private markRecovered: (() => void) | undefined;
   private readonly write: (results: DeliveryResult[]) => Promise<void>;
-  private readonly flushSize: number;
 
-  constructor(write: (results: DeliveryResult[]) => Promise<void>, flushSize = LEDGER_FLUSH_SIZE) {
+  constructor(write: (results: DeliveryResult[]) => Promise<void>) {
     this.write = write;
-    this.flushSize = flushSize;
   }
 
   /** False while a write is failing: sending must wait. */
@@ -43,24 +43,23 @@ export class LedgerWriter {
 
   add(result: DeliveryResult): void {
     this.buffer.push(result);
-    if (this.buffer.length >= this.flushSize) this.startWrite();
-    else this.timer ??= setTimeout(() => this.startWrite(), LEDGER_FLUSH_DELAY_MS);
+    this.writeNext();
   }
 
-  /** Writes everything buffered; throws if a write was given up. */
+  /** Writes everything added so far; throws if a write was given up. */
   async flush(): Promise<void> {
-    this.startWrite();
-    await this.writing;
+    for (this.writeNext(); this.writing; this.writeNext()) await this.writing;
     if (this.failure) throw this.failure;
   }
 
-  private startWrite(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(() => this.writeUntilDone(batch));
+  /** Starts the next write unless one is in flight; the one in flight starts it when it returns. */
+  private writeNext(): void {
+    if (this.writing || this.buffer.length === 0) return;
+    const batch = this.buffer.splice(0, LEDGER_BATCH_MAX);
+    this.writing = this.writeUntilDone(batch).then(() => {
+      this.writing = undefined;
+      this.writeNext();
+    });
   }
 
   private async writeUntilDone(batch: DeliveryResult[]): Promise<void> {
@@ -68,8 +67,7 @@ export class LedgerWriter {
     for (let wait = LEDGER_RETRY_MS; !this.failure; wait = Math.min(wait * 2, LEDGER_RETRY_MAX_MS)) {
       try {
         await this.write(batch);
-        this.setHealthy();
-        return;
+        break;
       } catch (error) {
         if (Date.now() > giveUpAt) this.failure = error;
         else {
