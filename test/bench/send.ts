@@ -4,6 +4,7 @@ import { countDeliveriesByStatus, findIssue, type Issue } from '@digest/db';
 import { createSmtpTransport, renderDigestEmail, slotMarkers } from '@digest/email';
 import { createRedis, Queues } from '@digest/queue';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { scriptCommand } from '../support/processes.ts';
 import { testQueuePrefix } from '../support/redis.ts';
 import { startService } from './services.ts';
 import { createBenchDatabase, MAIL_FROM, PUBLIC_BASE_URL, serviceEnv } from './setup.ts';
@@ -50,11 +51,14 @@ export async function endToEnd(options: {
   const queues = new Queues(redis, queue.prefix, (error) =>
     process.stderr.write(`bench: queue connection error: ${error.message}\n`),
   );
+  // `pnpm start:worker`'s command line, with its V8 flags (heap sizes): the memory measured is production's.
+  const command = scriptCommand('start:worker');
+  const entryAt = command.findIndex((arg) => !arg.startsWith('--'));
   const worker = await startService(
-    ['apps/worker/src/main.ts'],
+    command.slice(entryAt) as [string, ...string[]],
     { ...env, LOG_LEVEL: 'info' },
     /"msg":"workers started"/,
-    options.nodeArgs,
+    [...command.slice(0, entryAt), ...options.nodeArgs],
   );
   try {
     const idleRssMb = worker.rssMb().now;

@@ -37,12 +37,17 @@ export function startService(entry: string, env: Record<string, string>): Runnin
  * service as our own child, so a signal (even SIGKILL) hits the service itself.
  */
 export function startScriptDirect(script: string, env: Record<string, string>): RunningProcess {
+  return startNode(scriptCommand(script), env);
+}
+
+/** The arguments a package script (`exec node_modules/node/bin/node …`) gives Node: flags, entry, its arguments. */
+export function scriptCommand(script: string): string[] {
   const scripts: Record<string, string> = JSON.parse(
     readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
   ).scripts;
   const command = scripts[script]?.match(/^exec node_modules\/node\/bin\/node (.+)$/)?.[1];
   if (!command) throw new Error(`package.json script ${script} is not "exec node_modules/node/bin/node …"`);
-  return startNode(command.split(/\s+/), env);
+  return command.split(/\s+/);
 }
 
 function startNode(args: string[], env: Record<string, string>): RunningProcess {

@@ -172,7 +172,7 @@ function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
-const COMPILED_ISSUES_KEPT = 8;
+const COMPILED_ISSUES_KEPT = 4;
 /**
  * Personal editions kept per issue (each up to ~100 KB compiled): beyond this, the least
  * recently used choices are rendered again when next needed.

@@ -1,10 +1,9 @@
-import type mjml2html from 'mjml';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { MjmlError, RenderReply, RenderRequest } from './mjml-process.ts';
 
-interface MjmlError {
-  line?: number;
-  message?: string;
-  formattedMessage?: string;
-}
+/** How long the renderer process outlives its last render: the renders of one issue reuse it. */
+const RENDERER_IDLE_MS = 10_000;
 
 function describe(errors: readonly MjmlError[]): string {
   return errors.map((error) => error.formattedMessage ?? `line ${error.line}: ${error.message}`).join('; ');
@@ -13,22 +12,88 @@ function describe(errors: readonly MjmlError[]): string {
 /**
  * Renders an MJML document to HTML with strict validation, no comments and no web fonts.
  * Throws an Error listing every MJML error, if there is any.
+ *
+ * MJML runs in a child process started on first use and stopped once idle: its ~100 MB never
+ * enter the worker's (or the API's) heap, and leave the machine when the renders are done.
  */
 export async function renderMjml(mjml: string): Promise<string> {
-  // Loaded on first use: MJML and its CSS and HTML tooling weigh about 100 MB of memory, which
-  // the API and an idle worker should not carry.
-  const { default: render } = await import('mjml');
-  let result: Awaited<ReturnType<typeof mjml2html>>;
-  try {
-    result = await render(mjml, { validationLevel: 'strict', keepComments: false, fonts: {} });
-  } catch (error) {
-    // Strict validation throws a ValidationError carrying the list of errors.
-    const errors = (error as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) {
-      throw new Error(`Invalid MJML: ${describe(errors as MjmlError[])}`, { cause: error });
+  const reply = await renderer().render(mjml);
+  if (reply.errors.length > 0) throw new Error(`Invalid MJML: ${describe(reply.errors)}`);
+  if ('failure' in reply) throw new Error(reply.failure);
+  return reply.html;
+}
+
+interface Renderer {
+  render(mjml: string): Promise<RenderReply>;
+}
+
+let current: Renderer | undefined;
+
+function renderer(): Renderer {
+  current ??= startRenderer(() => {
+    current = undefined;
+  });
+  return current;
+}
+
+/** One renderer process; `gone` runs once it may no longer be used (exited or stopping). */
+function startRenderer(gone: () => void): Renderer {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./mjml-process.ts', import.meta.url)), [], {
+    // Not the parent's flags: the worker's small heap limits are not the renderer's.
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<
+    number,
+    { resolve: (reply: RenderReply) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 0;
+  let idle: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    gone();
+    if (child.connected) child.disconnect();
+  };
+  // Only a render in progress keeps the parent alive; an idle renderer never holds it open.
+  const hold = (busy: boolean) => {
+    if (busy) {
+      child.ref();
+      child.channel?.ref();
+    } else {
+      child.unref();
+      child.channel?.unref();
     }
-    throw error;
-  }
-  if (result.errors.length > 0) throw new Error(`Invalid MJML: ${describe(result.errors)}`);
-  return result.html;
+  };
+  child.on('message', (reply: RenderReply) => {
+    const request = pending.get(reply.id);
+    if (!request) return;
+    pending.delete(reply.id);
+    request.resolve(reply);
+    if (pending.size === 0) {
+      hold(false);
+      idle = setTimeout(stop, RENDERER_IDLE_MS).unref();
+    }
+  });
+  const failAll = (error: Error) => {
+    stop();
+    for (const request of pending.values()) request.reject(error);
+    pending.clear();
+  };
+  child.on('exit', (code, signal) =>
+    failAll(new Error(`the MJML renderer exited (${signal ?? `code ${code}`}) before it answered`)),
+  );
+  child.on('error', failAll);
+  return {
+    render(mjml) {
+      clearTimeout(idle);
+      hold(true);
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.send({ id, mjml } satisfies RenderRequest);
+      });
+    },
+  };
 }
