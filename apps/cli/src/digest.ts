@@ -191,7 +191,8 @@ export async function sendDigest(
   for (;;) {
     const report = await issueReport(resources.digest, key);
     const { queued, sending } = report.deliveries;
-    if (report.status === 'skipped' || queued + sending === 0) {
+    // Deliveries waiting for their readers' mornings are not waited for: they are planned.
+    if (report.status === 'skipped' || queued + sending - report.scheduled === 0) {
       progress.done();
       const settled = await settledIssueReport(resources.digest, report);
       printOutcome(io, settled);
@@ -312,6 +313,9 @@ export async function digestStatus(
   if (report.nextAttemptAt && report.deliveries.queued > 0) {
     println(io.stdout, `next attempt: ${report.nextAttemptAt.toISOString()}`);
   }
+  if (report.scheduled > 0) {
+    println(io.stdout, `scheduled: ${report.scheduled} for their readers' mornings (DIGEST_LOCAL_HOUR)`);
+  }
   return report;
 }
 
@@ -396,7 +400,13 @@ function printOutcome(io: Io, report: IssueReport): void {
     for (const failure of report.failures) {
       println(io.stdout, `  ${failure.count} ${failure.status}: ${quoted(failure.reason, 200)}`);
     }
+    if (report.scheduled > 0) println(io.stdout, scheduledNote(report));
   }
+}
+
+function scheduledNote(report: IssueReport): string {
+  const first = report.nextAttemptAt ? `, the first at ${report.nextAttemptAt.toISOString()}` : '';
+  return `  ${report.scheduled} scheduled for their readers' morning (DIGEST_LOCAL_HOUR in their time zone)${first}`;
 }
 
 function progressLine(counts: DeliveryCounts & { total: number }): string {

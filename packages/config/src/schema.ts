@@ -84,6 +84,8 @@ export const configSchema = z.object({
   DIGEST_TZ: timeZone,
   DIGEST_SIZE: positiveInt(10).pipe(z.number().max(50)),
   DIGEST_WEEKDAY: z.string().trim().toLowerCase().pipe(z.enum(WEEKDAYS)).default('monday'),
+  /** The hour a reader with a time zone gets each issue there; readers without one get it at the build. */
+  DIGEST_LOCAL_HOUR: z.coerce.number().int().min(0).max(23).default(8),
   /** Messages per second across every worker (a Redis token bucket); unlimited when unset. */
   SEND_RATE: z.coerce.number().positive().optional(),
   /** Messages per second per recipient domain, across every worker: `gmail.com=20,outlook.com=10`. */

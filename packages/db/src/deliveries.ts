@@ -1,26 +1,43 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from './client.ts';
 import type { Cadence, DeliveryStatus } from './schema.ts';
 import { type Page, prefixPattern, toPage } from './search.ts';
 
-/** Queues one delivery for every active, unpaused subscriber of the cadence; returns how many. */
-export async function queueDeliveriesForAudience(db: Db, issueId: number, cadence: Cadence): Promise<number> {
-  const result = await db
-    .insertInto('deliveries')
-    .columns(['issue_id', 'subscriber_id'])
-    .expression((eb) =>
-      eb
-        .selectFrom('subscribers')
-        .select([eb.val(issueId).as('issue_id'), 'id'])
-        .where('status', '=', 'active')
-        .where('cadence', '=', cadence)
-        .where('paused_at', 'is', null),
-    )
-    .onConflict((conflict) =>
-      conflict.columns(['issue_id', 'subscriber_id']).where('resend', '=', false).doNothing(),
-    )
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n);
+/**
+ * Queues one delivery for every active, unpaused subscriber of the cadence; returns how many.
+ * A reader with a time zone gets theirs at the next `localHour` o'clock there (at once when it is
+ * that hour there now); a reader without one at once: the build itself runs at DIGEST_CRON.
+ */
+export async function queueDeliveriesForAudience(
+  db: Db,
+  issueId: number,
+  cadence: Cadence,
+  localHour: number,
+): Promise<number> {
+  const result = await sql`
+    insert into deliveries (issue_id, subscriber_id, next_attempt_at)
+    select ${issueId}, s.id, ${readersMorning(sql.ref('s.timezone'), localHour)}
+    from subscribers s
+    where s.status = 'active' and s.cadence = ${cadence} and s.paused_at is null
+    on conflict (issue_id, subscriber_id) where not resend do nothing
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * The next `hour` o'clock in time zone `zone` from now, or now while it is that hour there; now
+ * for a missing zone, or one Postgres does not know.
+ */
+function readersMorning(zone: RawBuilder<unknown>, hour: number) {
+  const local = sql`(now() at time zone ${zone})`;
+  const today = sql`(date_trunc('day', ${local}) + make_interval(hours => ${hour}))`;
+  return sql<Date>`
+    case
+      when ${zone} is null or not exists (select 1 from pg_timezone_names z where z.name = ${zone}) then now()
+      when ${local} >= ${today} and ${local} < ${today} + interval '1 hour' then now()
+      when ${local} < ${today} then ${today} at time zone ${zone}
+      else (${today} + interval '1 day') at time zone ${zone}
+    end`;
 }
 
 /** A lease of `ms` milliseconds from the database's clock, the one every worker shares. */
@@ -37,6 +54,7 @@ export interface ClaimedDelivery {
   /** The subscriber's preferences as they are at send time. */
   keywords: string[];
   papersPerEmail: number | null;
+  topWhenNoMatch: boolean;
 }
 
 /**
@@ -59,10 +77,11 @@ export async function claimDueDeliveries(
     queued_at: Date;
     keywords: string[];
     papers_per_email: number | null;
+    top_when_no_match: boolean;
     status: DeliveryStatus;
   }>`
     with target as (
-      select d.id, s.email, s.keywords, s.papers_per_email,
+      select d.id, s.email, s.keywords, s.papers_per_email, s.top_when_no_match,
              (s.status = 'active' and s.paused_at is null) as deliverable
       from deliveries d
       join subscribers s on s.id = d.subscriber_id
@@ -82,7 +101,7 @@ export async function claimDueDeliveries(
         updated_at = now()
     from target t
     where d.id = t.id
-    returning d.id, d.subscriber_id, t.email, d.attempts, d.queued_at, t.keywords, t.papers_per_email, d.status
+    returning d.id, d.subscriber_id, t.email, d.attempts, d.queued_at, t.keywords, t.papers_per_email, t.top_when_no_match, d.status
   `.execute(db);
   return rows
     .filter((row) => row.status === 'sending')
@@ -94,25 +113,44 @@ export async function claimDueDeliveries(
       queuedAt: row.queued_at,
       keywords: row.keywords,
       papersPerEmail: row.papers_per_email,
+      topWhenNoMatch: row.top_when_no_match,
     }));
 }
 
-/** Extends the lease of every delivery `owner` still holds; returns how many it holds. */
+/**
+ * Extends the lease of every delivery `owner` still holds, while it holds it (not lapsed) and its
+ * issue is still sending; returns how many. Zero tells the run to stop: its rows were taken over,
+ * or the issue was paused or cancelled.
+ */
 export async function renewDeliveryLeases(db: Db, owner: string, leaseMs: number): Promise<number> {
   const result = await db
     .updateTable('deliveries')
     .set({ lease_expires_at: leaseEnd(leaseMs) })
     .where('lease_owner', '=', owner)
     .where('status', '=', 'sending')
+    .where('lease_expires_at', '>', sql<Date>`now()`)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('issues')
+          .select('issues.id')
+          .whereRef('issues.id', '=', 'deliveries.issue_id')
+          .where('issues.status', '=', 'sending'),
+      ),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Held deliveries go back to `queued`, or become skipped when their issue was cancelled. */
+const releasedStatus = sql<DeliveryStatus>`case when exists (
+    select 1 from issues i where i.id = deliveries.issue_id and i.status = 'cancelled'
+  ) then 'skipped' else 'queued' end`;
 
 /** Puts the deliveries `owner` holds but did not send back in the queue, due at once. */
 export async function releaseDeliveries(db: Db, owner: string): Promise<number> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'queued', lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
+    .set({ status: releasedStatus, lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
     .where('lease_owner', '=', owner)
     .where('status', '=', 'sending')
     .executeTakeFirst();
@@ -124,7 +162,14 @@ export async function releaseDeliveries(db: Db, owner: string): Promise<number> 
  * `deferred` waits without counting one (relay unreachable, domain throttled);
  * `soft_bounce` fails it and counts towards suppressing the address; `hard_bounce` suppresses it.
  */
-export type DeliveryOutcome = 'sent' | 'retry' | 'deferred' | 'failed' | 'soft_bounce' | 'hard_bounce';
+export type DeliveryOutcome =
+  | 'sent'
+  | 'retry'
+  | 'deferred'
+  | 'failed'
+  | 'soft_bounce'
+  | 'hard_bounce'
+  | 'no_match';
 
 export interface DeliveryResult {
   id: number;
@@ -141,6 +186,7 @@ const STATUS_OF: Record<DeliveryOutcome, DeliveryStatus> = {
   failed: 'failed',
   soft_bounce: 'failed',
   hard_bounce: 'bounced',
+  no_match: 'skipped',
 };
 
 /** Consecutive soft bounces that suppress an address. */
@@ -168,7 +214,7 @@ export async function recordDeliveryResults(db: Db, owner: string, results: Deli
     recorded as (
       update deliveries d
       set status = v.status,
-          attempts = d.attempts + case when v.outcome = 'deferred' then 0 else 1 end,
+          attempts = d.attempts + case when v.outcome in ('deferred', 'no_match') then 0 else 1 end,
           next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
           lease_owner = case when v.status = 'queued' then null else d.lease_owner end,
           lease_expires_at = null,
@@ -187,7 +233,9 @@ export async function recordDeliveryResults(db: Db, owner: string, results: Deli
         status = case
           when r.outcome = 'hard_bounce' or (r.outcome = 'soft_bounce' and s.soft_bounces + 1 >= ${SOFT_BOUNCE_LIMIT})
           then 'bounced' else s.status end,
-        suppressed_at = case when r.outcome = 'sent' then s.suppressed_at else coalesce(s.suppressed_at, now()) end,
+        suppressed_at = case
+          when r.outcome = 'hard_bounce' or (r.outcome = 'soft_bounce' and s.soft_bounces + 1 >= ${SOFT_BOUNCE_LIMIT})
+          then coalesce(s.suppressed_at, now()) else s.suppressed_at end,
         suppression_reason = case when r.outcome = 'sent' then s.suppression_reason else r.error end,
         updated_at = now()
     from recorded r
@@ -201,7 +249,7 @@ export async function recordDeliveryResults(db: Db, owner: string, results: Deli
 export async function requeueLapsedDeliveries(db: Db): Promise<number> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'queued', lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
+    .set({ status: releasedStatus, lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
     .where('status', '=', 'sending')
     .where('lease_expires_at', '<', sql<Date>`now()`)
     .executeTakeFirst();
@@ -224,6 +272,20 @@ export async function listIssuesWithDueDeliveries(
     .groupBy('d.issue_id')
     .execute();
   return rows.map((row) => ({ issueId: row.issueId, due: Number(row.due) }));
+}
+
+/** Deliveries waiting for their reader's morning: queued for later, never tried yet. */
+export async function countScheduledDeliveries(db: Db, issueId: number): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('issue_id', '=', issueId)
+    .where('status', '=', 'queued')
+    .where('attempts', '=', 0)
+    .where('last_error', 'is', null)
+    .where('next_attempt_at', '>', sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** The earliest retry still waiting for an issue, if any. */

@@ -221,3 +221,46 @@ export async function neighbourIssues(
   ]);
   return { previous: previous?.issue_date, next: next?.issue_date };
 }
+
+/**
+ * The papers published in the cadence's issues of the `days` before `issueDate`: what its readers
+ * already received, so a paper featured again is not sent to them twice.
+ */
+export async function recentlyPublishedPaperIds(
+  db: Db,
+  cadence: Cadence,
+  issueDate: string,
+  days = 60,
+): Promise<Set<string>> {
+  const { rows } = await sql<{ id: string }>`
+    select distinct paper ->> 'externalId' as id
+    from issues, jsonb_array_elements(issues.papers) as paper
+    where cadence = ${cadence}
+      and issue_date < ${issueDate}::date
+      and issue_date >= ${issueDate}::date - ${days}::int
+      and status <> 'skipped'
+  `.execute(db);
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * Finished issues that have deliveries waiting again (a resend that raced the last batch's
+ * completion) go back to sending; returns their ids.
+ */
+export async function reopenIssuesWithWork(db: Db): Promise<number[]> {
+  const rows = await db
+    .updateTable('issues')
+    .set({ status: 'sending', completed_at: null })
+    .where('status', '=', 'sent')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('deliveries')
+          .select('deliveries.id')
+          .whereRef('deliveries.issue_id', '=', 'issues.id')
+          .where('deliveries.status', 'in', ['queued', 'sending']),
+      ),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}

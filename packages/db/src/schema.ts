@@ -50,6 +50,8 @@ export interface SubscribersTable {
   consent_source: ConsentSource;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
+  /** With keywords: on a day when none matches, the top papers (true) or no email (false). */
+  top_when_no_match: Generated<boolean>;
   /** Soft bounces on consecutive issues; three make the subscriber bounced. */
   soft_bounces: Generated<number>;
   /** When and why the address was suppressed (bounce, complaint). */

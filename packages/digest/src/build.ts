@@ -8,6 +8,7 @@ import {
   MAX_PAPERS_PER_EMAIL,
   type Paper,
   queueDeliveriesForAudience,
+  recentlyPublishedPaperIds,
   selectTrendingPapers,
 } from '@digest/db';
 import { renderDigestEmail } from '@digest/email';
@@ -34,12 +35,17 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   const existing = await findIssue(ctx.db, key.cadence, key.date);
   if (existing && existing.status !== 'skipped') return resumeIssue(ctx, existing);
 
-  const ranked = await selectTrendingPapers(ctx.db, {
-    ...issuePeriod(key),
-    timeZone: ctx.settings.timeZone,
-    // DIGEST_SIZE is at most this: the issue's papers, then the next ones for personal editions.
-    limit: MAX_PAPERS_PER_EMAIL,
-  });
+  const [trending, alreadySent] = await Promise.all([
+    selectTrendingPapers(ctx.db, {
+      ...issuePeriod(key),
+      timeZone: ctx.settings.timeZone,
+      // DIGEST_SIZE is at most this: the issue's papers, then the next ones for personal editions.
+      limit: MAX_PAPERS_PER_EMAIL,
+    }),
+    recentlyPublishedPaperIds(ctx.db, key.cadence, key.date),
+  ]);
+  // Never a wasted email: a paper featured again is not sent again to the cadence's readers.
+  const ranked = trending.filter((paper) => !alreadySent.has(paper.external_id));
   const papers = ranked.slice(0, ctx.settings.size);
   const morePapers = ranked.slice(ctx.settings.size).map(toIssuePaper);
   const content =
@@ -58,7 +64,7 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
     const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content, morePapers });
     const queued =
       stored.created && stored.issue.status === 'sending'
-        ? await queueDeliveriesForAudience(trx, stored.issue.id, key.cadence)
+        ? await queueDeliveriesForAudience(trx, stored.issue.id, key.cadence, ctx.settings.localHour)
         : 0;
     return { ...stored, deliveriesQueued: queued };
   });

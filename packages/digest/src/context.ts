@@ -19,6 +19,8 @@ export interface DigestSettings {
   thumbnails?: string;
   /** How long a temporarily refused message is retried (SEND_RETRY_HOURS). */
   retryHours: number;
+  /** The hour a reader with a time zone gets the daily issue there (DIGEST_LOCAL_HOUR). */
+  localHour: number;
   /** How long a send run's lease on its deliveries lasts without renewal. */
   leaseMs: number;
 }
@@ -46,7 +48,8 @@ export interface IssueMessages {
   /** The issue as published: what most subscribers get. */
   published: CompiledMessage;
   /** Edition key → the personal edition, least recently used first. */
-  editions: Map<string, Promise<CompiledMessage>>;
+  /** Undefined for a choice that matches nothing today and wants no email then. */
+  editions: Map<string, Promise<CompiledMessage | undefined>>;
 }
 
 /** An issue's rendered mail, with the nonce of its per-recipient markers. */

@@ -5,6 +5,8 @@ export interface ReaderChoices {
   keywords: string[];
   /** Null: as many as the published issue has. */
   papersPerEmail: number | null;
+  /** When no paper matches their keywords: the issue as published, or nothing. */
+  topWhenNoMatch?: boolean;
 }
 
 /** True when the subscriber gets the issue as published: no keywords, and its own size. */
@@ -17,7 +19,7 @@ export function wantsPublishedIssue(issue: Pick<Issue, 'papers'>, choices: Reade
 
 /** Two subscribers with the same key get the same email. */
 export function editionKey(choices: ReaderChoices): string {
-  return JSON.stringify([choices.papersPerEmail, choices.keywords]);
+  return JSON.stringify([choices.papersPerEmail, choices.keywords, choices.topWhenNoMatch === true]);
 }
 
 /**

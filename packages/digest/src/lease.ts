@@ -10,11 +10,14 @@ import { randomUUID } from 'node:crypto';
 export class DeliveryLease {
   readonly owner = randomUUID();
   private validUntil = 0;
+  /** Once lost, the lease is never valid again: another run may hold its rows by now. */
+  private lost = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
-  private readonly renew: (owner: string) => Promise<unknown>;
+  private readonly renew: (owner: string) => Promise<number>;
 
-  constructor(leaseMs: number, renew: (owner: string) => Promise<unknown>) {
+  /** `renew` extends the lease in Postgres and returns how many deliveries it still holds. */
+  constructor(leaseMs: number, renew: (owner: string) => Promise<number>) {
     this.leaseMs = leaseMs;
     this.renew = renew;
   }
@@ -27,7 +30,7 @@ export class DeliveryLease {
 
   /** Whether the run may still send: well inside the lease Postgres has on record. */
   get valid(): boolean {
-    return Date.now() < this.validUntil;
+    return !this.lost && Date.now() < this.validUntil;
   }
 
   stop(): void {
@@ -36,10 +39,17 @@ export class DeliveryLease {
   }
 
   private async renewNow(): Promise<void> {
+    // A lease that ran out is not taken back: its rows may be another run's now.
+    if (!this.valid) {
+      this.lost = true;
+      return;
+    }
     const startedAt = Date.now();
     try {
-      await this.renew(this.owner);
-      this.extend(startedAt);
+      const held = await this.renew(this.owner);
+      // Nothing held any more: taken over, or the issue was paused or cancelled.
+      if (held === 0) this.lost = true;
+      else this.extend(startedAt);
     } catch {
       // Not renewed: `valid` turns false once the last lease is near its end.
     }

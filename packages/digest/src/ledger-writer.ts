@@ -31,6 +31,11 @@ export class LedgerWriter {
     this.write = write;
   }
 
+  /** True once a write was given up: the run must stop sending, nothing more gets recorded. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** False while a write is failing: sending must wait. */
   get healthy(): boolean {
     return this.recovered === undefined;

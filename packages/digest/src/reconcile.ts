@@ -3,6 +3,7 @@ import {
   dueOutboxMail,
   listIssuesInProgress,
   listIssuesWithDueDeliveries,
+  reopenIssuesWithWork,
   requeueLapsedDeliveries,
 } from '@digest/db';
 import type { DigestContext } from './context.ts';
@@ -31,6 +32,7 @@ export interface ReconcileReport {
 export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<ReconcileReport> {
   const round = `r${Math.floor(now / RECONCILE_INTERVAL_MS)}`;
   const lapsed = await requeueLapsedDeliveries(ctx.db);
+  await reopenIssuesWithWork(ctx.db);
 
   const runs: Record<number, number> = {};
   for (const { issueId, due } of await listIssuesWithDueDeliveries(ctx.db)) {

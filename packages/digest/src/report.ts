@@ -3,6 +3,7 @@ import {
   completeIssueIfDone,
   countDeliveriesByStatus,
   countFailuresByReason,
+  countScheduledDeliveries,
   type DeliveryCounts,
   type FailureGroup,
   findIssue,
@@ -31,15 +32,18 @@ export interface IssueReport extends IssueKey {
   failures: FailureGroup[];
   /** When the earliest delivery still waiting is due. */
   nextAttemptAt: Date | null;
+  /** Queued deliveries waiting for their reader's morning (DIGEST_LOCAL_HOUR in their time zone). */
+  scheduled: number;
 }
 
 /** An issue's papers and how its deliveries stand. */
 export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey): Promise<IssueReport> {
   const issue = await requireIssue(ctx, key);
-  const [counts, failures, nextAttemptAt] = await Promise.all([
+  const [counts, failures, nextAttemptAt, scheduled] = await Promise.all([
     countDeliveriesByStatus(ctx.db, issue.id),
     countFailuresByReason(ctx.db, issue.id),
     nextDeliveryAttempt(ctx.db, issue.id),
+    countScheduledDeliveries(ctx.db, issue.id),
   ]);
   return {
     ...key,
@@ -53,6 +57,7 @@ export async function issueReport(ctx: Pick<DigestContext, 'db'>, key: IssueKey)
     deliveries: withTotal(counts),
     failures,
     nextAttemptAt: nextAttemptAt ?? null,
+    scheduled,
   };
 }
 

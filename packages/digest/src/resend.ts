@@ -55,6 +55,8 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
       : chosen;
 
   const ids = await ctx.db.transaction().execute(async (trx) => {
+    // One resend of an issue at a time: two at once would both add a copy for everyone.
+    await trx.selectFrom('issues').select('id').where('id', '=', issue.id).forUpdate().execute();
     const queued = await queueResend(trx, issue, selection);
     // A finished or cancelled issue sends again; a paused one waits for its resume.
     if (queued.length > 0) await transitionIssue(trx, issue.id, ['sent', 'cancelled'], 'sending');

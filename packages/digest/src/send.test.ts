@@ -4,6 +4,8 @@ import {
   findIssueById,
   findSubscriberByEmail,
   insertSubscriber,
+  releaseDeliveries,
+  renewDeliveryLeases,
   upsertPapers,
 } from '@digest/db';
 import { createSmtpTransport } from '@digest/email';
@@ -90,12 +92,13 @@ describe('sendIssue', () => {
       { email: 'vision@example.org', keywords: ['vision'] },
       { email: 'vision-too@example.org', keywords: ['vision'] },
       { email: 'nothing-matches@example.org', keywords: ['quantum'] },
+      { email: 'top-if-none@example.org', keywords: ['quantum'], top_when_no_match: true },
     ];
     for (const choice of choices)
       await insertSubscriber(db, { status: 'active', consent_source: 'import', ...choice });
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
     const outcome = await sendIssue(ctx, issue.id);
-    expect(outcome).toMatchObject({ sent: 5, failed: 0 });
+    expect(outcome).toMatchObject({ sent: 5, failed: 0, skipped: 1 });
     const mails = new Map(harness.smtp.messages.map((mail) => [mail.envelopeTo[0], mail]));
     const papersIn = (email: string) =>
       ['Attention', 'A plain paper', 'Vision at scale'].filter((title) =>
@@ -106,15 +109,49 @@ describe('sendIssue', () => {
     expect(papersIn('vision@example.org')).toEqual(['Vision at scale']);
     expect(mails.get('vision@example.org')?.parsed.subject).toContain('Vision at scale');
     expect(mails.get('vision@example.org')?.parsed.text).toContain('matching vision');
-    // No paper matches: the issue as published rather than nothing.
-    expect(papersIn('nothing-matches@example.org')).toEqual([
-      'Attention',
-      'A plain paper',
-      'Vision at scale',
+    // No paper matches: no email, unless they asked for the top papers then.
+    expect(mails.has('nothing-matches@example.org')).toBe(false);
+    expect(papersIn('top-if-none@example.org')).toEqual(['Attention', 'A plain paper', 'Vision at scale']);
+    expect(mails.get('top-if-none@example.org')?.parsed.text).not.toContain('matching');
+    const skipped = await db
+      .selectFrom('deliveries as d')
+      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+      .select(['s.email', 'd.status', 'd.last_error', 'd.attempts'])
+      .where('d.status', '=', 'skipped')
+      .execute();
+    expect(skipped).toEqual([
+      {
+        email: 'nothing-matches@example.org',
+        status: 'skipped',
+        last_error: 'no paper matched the keywords',
+        attempts: 0,
+      },
     ]);
-    expect(mails.get('nothing-matches@example.org')?.parsed.text).not.toContain('matching');
-    expect(ctx.compiledIssues.get(issue.id)?.editions.size).toBe(3);
+    expect(ctx.compiledIssues.get(issue.id)?.editions.size).toBe(4);
     expect((await findIssueById(db, issue.id))?.status).toBe('sent');
+  });
+
+  it('never sends a reader a paper an earlier issue of the cadence already brought them', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['reader@example.org']);
+    await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    // The same paper featured again the next day, beside a new one.
+    await upsertPapers(db, [
+      {
+        external_id: 'plain',
+        title: 'A plain paper',
+        featured_at: new Date('2026-06-02T08:00:00Z'),
+        upvotes: 90,
+      },
+      {
+        external_id: 'fresh',
+        title: 'A fresh paper',
+        featured_at: new Date('2026-06-02T09:00:00Z'),
+        upvotes: 1,
+      },
+    ]);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-02' });
+    expect(issue.papers.map((paper) => paper.externalId)).toEqual(['fresh']);
   });
 
   it('bounces a dead mailbox for good and fails other 5xx replies with the reason', async () => {
@@ -218,6 +255,21 @@ describe('sendIssue', () => {
     expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 1 });
     expect((await deliveryRows(db))[0]).toMatchObject({ status: 'sent' });
     expect(harness.smtp.messages).toHaveLength(1);
+  });
+
+  it("ends a run's lease when its issue is cancelled, and skips what it held", async () => {
+    const { db } = harness.resources;
+    await seed(db, ['one@example.org', 'two@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    await claimDueDeliveries(db, issue.id, 'run-a', { limit: 1, leaseMs: 60_000 });
+    expect(await renewDeliveryLeases(db, 'run-a', 60_000)).toBe(1);
+
+    await controlIssue(ctx, { cadence: 'daily', date: '2026-06-01' }, 'cancel');
+    // The run learns at its next renewal that it holds nothing to send any more…
+    expect(await renewDeliveryLeases(db, 'run-a', 60_000)).toBe(0);
+    // …and what it releases is skipped, not queued again for a later resend to revive.
+    await releaseDeliveries(db, 'run-a');
+    expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['skipped', 'skipped']);
   });
 
   it('stops at a pause, goes on at resume, and skips what waits at a cancel', async () => {

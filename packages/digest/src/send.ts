@@ -27,7 +27,7 @@ import { LedgerWriter } from './ledger-writer.ts';
 /** Sends in flight at once per run; the SMTP pool queues what its connections cannot take yet. */
 const IN_FLIGHT = 50;
 
-export type RunOutcome = Record<'sent' | 'retrying' | 'deferred' | 'failed' | 'bounced', number>;
+export type RunOutcome = Record<'sent' | 'retrying' | 'deferred' | 'failed' | 'bounced' | 'skipped', number>;
 
 /**
  * One send run of an issue: leases due deliveries, personalises the issue's pre-built message for
@@ -40,7 +40,7 @@ export async function sendIssue(
   issueId: number,
   options: { signal?: AbortSignal } = {},
 ): Promise<RunOutcome> {
-  const outcome: RunOutcome = { sent: 0, retrying: 0, deferred: 0, failed: 0, bounced: 0 };
+  const outcome: RunOutcome = { sent: 0, retrying: 0, deferred: 0, failed: 0, bounced: 0, skipped: 0 };
   const messages = await issueMessages(ctx, issueId);
   if (!messages) return outcome;
 
@@ -48,7 +48,7 @@ export async function sendIssue(
     renewDeliveryLeases(ctx.db, owner, ctx.settings.leaseMs),
   );
   const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, lease.owner, results));
-  const mayGoOn = () => ctx.relay.open && !options.signal?.aborted;
+  const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
     outcome[TALLY[result.outcome]]++;
@@ -76,9 +76,13 @@ export async function sendIssue(
     }
   } finally {
     lease.stop();
-    await ledger.flush();
-    // Leased but not sent (the run stopped early): due again at once, for whichever run comes next.
-    await releaseDeliveries(ctx.db, lease.owner);
+    try {
+      await ledger.flush();
+    } finally {
+      // Leased but not sent (the run stopped early): due again at once, for whichever run comes
+      // next (skipped, if the issue was cancelled meanwhile).
+      await releaseDeliveries(ctx.db, lease.owner);
+    }
   }
   await completeIssueIfDone(ctx.db, issueId);
   return outcome;
@@ -91,6 +95,7 @@ const TALLY: Record<DeliveryResult['outcome'], keyof RunOutcome> = {
   failed: 'failed',
   soft_bounce: 'failed',
   hard_bounce: 'bounced',
+  no_match: 'skipped',
 };
 
 /**
@@ -115,13 +120,15 @@ async function deliverOne(
       error: `${domain} is throttling us`,
     };
   }
-  let message: CompiledMessage;
+  let message: CompiledMessage | undefined;
   try {
-    await ctx.throttle.acquire(domain);
     message = await messageFor(ctx, messages, delivery);
+    if (message) await ctx.throttle.acquire(domain);
   } catch (error) {
     return retryLater(ctx, delivery, `not sent: ${(error as Error).message}`);
   }
+  // Never a wasted email: their keywords matched nothing, and they asked for nothing then.
+  if (!message) return { id: delivery.id, outcome: 'no_match', error: 'no paper matched the keywords' };
   // Waiting for a rate slot may outlast the lease or the relay.
   if (!canSend()) return undefined;
 
@@ -146,6 +153,10 @@ async function deliverOne(
       case 'throttled': {
         const until = await ctx.throttle.backOff(domain).catch(() => new Date(Date.now() + RELAY_PROBE_MS));
         blocked.set(domain, until);
+        // Within the same budget as any temporary failure: a domain that never lets up fails it.
+        if (!withinRetryBudget(ctx, delivery, until)) {
+          return { id: delivery.id, outcome: 'soft_bounce', error: failure.reason };
+        }
         return { id: delivery.id, outcome: 'retry', nextAttemptAt: until, error: failure.reason };
       }
       case 'transient':
@@ -168,9 +179,16 @@ function retryLater(ctx: SendContext, delivery: ClaimedDelivery, reason: string)
   return { id: delivery.id, outcome: 'retry', nextAttemptAt: at, error: reason };
 }
 
+function withinRetryBudget(ctx: SendContext, delivery: ClaimedDelivery, at: Date): boolean {
+  return at.getTime() <= delivery.queuedAt.getTime() + ctx.settings.retryHours * 3_600_000;
+}
+
 function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
+
+/** A reader's message, or undefined when there is nothing for them today. */
+type Edition = CompiledMessage | undefined;
 
 const COMPILED_ISSUES_KEPT = 4;
 /**
@@ -192,14 +210,14 @@ async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMe
 
 /**
  * The message for one subscriber: their personal edition, rendered once per distinct choice and
- * shared by everyone who made it; the published issue when they chose nothing, or when no paper
- * matches their keywords (every active subscriber gets each issue).
+ * shared by everyone who made it; the published issue when they chose nothing. When no paper
+ * matches their keywords: the published issue if they asked for the top papers then, else none.
  */
 function messageFor(
   ctx: SendContext,
   messages: IssueMessages,
   choices: ReaderChoices,
-): CompiledMessage | Promise<CompiledMessage> {
+): Edition | Promise<Edition> {
   const { issue, published, editions } = messages;
   if (wantsPublishedIssue(issue, choices)) return published;
   const key = editionKey(choices);
@@ -225,11 +243,11 @@ async function renderEdition(
   ctx: SendContext,
   { issue, published }: IssueMessages,
   choices: ReaderChoices,
-): Promise<CompiledMessage> {
+): Promise<Edition> {
   const papers = editionPapers(issue, choices);
-  // No match, or a size the period cannot fill beyond the issue: the same mail as published.
-  const sameAsPublished = choices.keywords.length === 0 && papers.length === issue.papers.length;
-  if (papers.length === 0 || sameAsPublished) return published;
+  if (papers.length === 0) return choices.topWhenNoMatch ? published : undefined;
+  // A size the period cannot fill beyond the issue: the same mail as published.
+  if (choices.keywords.length === 0 && papers.length === issue.papers.length) return published;
   const key = { cadence: issue.cadence, date: issue.issue_date };
   return compile(ctx, await renderIssue(ctx, key, papers, choices.keywords));
 }

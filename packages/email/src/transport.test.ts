@@ -69,6 +69,14 @@ describe('pooled SMTP transport', () => {
     expect(await kindOf('slow@example.org')).toBe('throttled');
     expect(await kindOf('greylisted@example.org')).toBe('throttled');
     expect(await kindOf('a@example.org', 'smtp://127.0.0.1:1')).toBe('relay');
+    // The relay refusing us (here a login) is never blamed on the recipient.
+    const locked = await startTestSmtpServer({
+      authOptional: false,
+      allowInsecureAuth: true,
+      onAuth: (_auth, _session, callback) => callback(new Error('5.7.8 Authentication credentials invalid')),
+    });
+    expect(await kindOf('gone@example.org', `smtp://user:wrong@127.0.0.1:${locked.port}`)).toBe('relay');
+    await locked.close();
     const busy = await sendTo(server.url, 'busy@example.org').catch(classifySendError);
     expect((busy as { reason?: string }).reason).toMatch(/^451 4\.3\.0 Try later/);
   });

@@ -78,19 +78,27 @@ export interface SendFailure {
   reason: string;
 }
 
-/** Nodemailer's codes for a connection that failed before the server said anything useful. */
-const CONNECTION_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ETLS', 'EAUTH']);
+/**
+ * Nodemailer's codes of a refusal about one message: the recipient (`EENVELOPE`, at RCPT TO) or
+ * its content (`EMESSAGE`, at DATA). Anything else (the greeting, TLS, login, MAIL FROM, a dropped
+ * connection) is the relay refusing us, whatever its reply code: it must never be blamed on the
+ * recipient, or one rotated password would bounce the whole list.
+ */
+const MESSAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
 
 export function classifySendError(error: unknown): SendFailure {
-  const failure = error as Partial<NodemailerError> & { code?: string };
+  const failure = error as Partial<NodemailerError> & { code?: string; command?: string };
   const reason = (failure.response ?? failure.message ?? String(error)).replace(/\s+/g, ' ').slice(0, 500);
   const reply = failure.responseCode;
-  if (!reply) {
-    const kind = failure.code && CONNECTION_CODES.has(failure.code) ? 'relay' : 'transient';
-    return { kind, reason };
-  }
   const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(failure.response ?? '')?.[1];
-  if (reply === 421 || enhanced?.startsWith('4.7.')) return { kind: 'throttled', reason };
+  // Throttling closes the session (Nodemailer reports 421 as a closed connection); a login refused
+  // with 4.7.x is the relay's own business, not the domain's.
+  const throttling = reply === 421 || (enhanced?.startsWith('4.7.') && failure.code !== 'EAUTH');
+  if (throttling) return { kind: 'throttled', reason };
+  const aboutMessage = MESSAGE_CODES.has(failure.code ?? '') && failure.command !== 'MAIL FROM';
+  if (!aboutMessage) return { kind: 'relay', reason };
+  // Refused before any reply (no recipient left, a malformed address): it will not pass.
+  if (!reply) return { kind: 'rejected', reason };
   if (reply < 500 || reply === 503) return { kind: 'transient', reason };
   if (enhanced) {
     if (enhanced.startsWith('5.1.')) return { kind: 'mailbox', reason };

@@ -65,8 +65,13 @@ export class SendThrottle {
     return blocked;
   }
 
-  /** `domain` answered with throttling: every worker leaves it alone for a while; returns until when. */
+  /**
+   * `domain` answered with throttling: every worker leaves it alone for a while; returns until
+   * when. Many sends refused at once count as one strike: a back-off already running is kept.
+   */
   async backOff(domain: string): Promise<Date> {
+    const running = Number(await this.redis.get(this.key(`backoff:${domain}`)));
+    if (running > Date.now()) return new Date(running);
     const strikes = this.key(`backoff-strikes:${domain}`);
     const count = await this.redis.incr(strikes);
     await this.redis.pexpire(strikes, 3_600_000);

@@ -106,6 +106,7 @@ function digestSettings(config: Config): DigestSettings {
     postalAddress: config.MAIL_POSTAL_ADDRESS,
     thumbnails: config.DIGEST_THUMBNAILS,
     retryHours: config.SEND_RETRY_HOURS,
+    localHour: config.DIGEST_LOCAL_HOUR,
     leaseMs: config.SEND_LEASE_SECONDS * 1000,
   };
 }

@@ -65,16 +65,21 @@ export const signupSchema = z.object({
 export type SignupInput = z.input<typeof signupSchema>;
 export type Signup = z.output<typeof signupSchema>;
 
+/** A form checkbox ("on" or absent) or a JSON boolean. */
+const checkbox = z
+  .union([z.boolean(), z.enum(['on', 'true', 'false', ''])])
+  .optional()
+  .transform((value) => value === true || value === 'on' || value === 'true');
+
 export const preferencesSchema = z.object({
   cadence: cadenceSchema,
   keywords: keywordsSchema.default([]),
   size: z.union([z.literal('').transform(() => undefined), sizeSchema]).optional(),
   /** Empty clears the zone (deliveries then follow DIGEST_TZ). */
   timezone: z.preprocess((value) => (value === '' ? undefined : value), timeZoneSchema.optional()),
-  paused: z
-    .union([z.boolean(), z.enum(['on', 'true', 'false', ''])])
-    .optional()
-    .transform((value) => value === true || value === 'on' || value === 'true'),
+  paused: checkbox,
+  /** With keywords, on a day when none matches: the top papers instead of no email. */
+  topWhenNoMatch: checkbox,
 });
 
 export type Preferences = z.output<typeof preferencesSchema>;

@@ -188,6 +188,7 @@ export async function savePreferences(
     papers_per_email: preferences.size ?? null,
     timezone: preferences.timezone ?? null,
     paused_at: preferences.paused ? (subscriber.paused_at ?? new Date()) : null,
+    top_when_no_match: preferences.topWhenNoMatch,
   });
 }
 

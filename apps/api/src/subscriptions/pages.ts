@@ -212,6 +212,7 @@ export function preferencesPage(
   const size = values?.size ?? String(subscriber.papers_per_email ?? '');
   const timezone = values?.timezone ?? subscriber.timezone ?? '';
   const paused = values ? values.paused === 'on' : subscriber.paused_at !== null;
+  const topWhenNoMatch = values ? values.topWhenNoMatch === 'on' : subscriber.top_when_no_match;
   const problems = options.problems;
   return page(
     'Your preferences',
@@ -232,6 +233,8 @@ export function preferencesPage(
             html`<input id="keywords" name="keywords" type="text" maxlength="400" value="${keywords}" ${controlState(ids, invalid)} />`,
           { hint: 'Comma-separated: only papers matching one of them. Empty for the top papers.', problems },
         )}
+        <label class="choice"><input type="checkbox" name="topWhenNoMatch" ${checked(topWhenNoMatch)} /> When no paper matches my keywords, send me the top papers</label>
+        <p class="hint">Without it, a day when nothing matches your keywords sends you no email at all.</p>
         <div class="row">
           ${field(
             'size',
