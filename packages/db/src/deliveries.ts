@@ -363,17 +363,9 @@ export async function queueResend(
     .where('status', 'in', selection.mode === 'failed' ? ['failed'] : ['failed', 'bounced', 'skipped'])
     .where('subscriber_id', 'in', audience)
     // Only the latest row of a subscriber is put back: an older failed one stays as it was.
-    .where(({ not, exists, selectFrom, ref }) =>
-      not(
-        exists(
-          selectFrom('deliveries as later')
-            .select('later.id')
-            .where('later.issue_id', '=', issue.id)
-            .whereRef('later.subscriber_id', '=', ref('deliveries.subscriber_id'))
-            .whereRef('later.id', '>', ref('deliveries.id')),
-        ),
-      ),
-    )
+    .where(latestOfSubscriber(issue.id, 'deliveries'))
+    // Missing: not someone an earlier row of theirs reached (a failed resend after a first send).
+    .$if(selection.mode === 'missing', (qb) => qb.where(notReached(issue.id, 'deliveries')))
     .returning('id')
     .execute();
   if (selection.mode === 'failed') return requeued.map((row) => row.id);
@@ -417,21 +409,28 @@ export async function queueResend(
               .where('d.issue_id', '=', issue.id)
               .where('d.status', '=', 'sent')
               .where('d.subscriber_id', 'in', audience)
-              .where(({ not, exists, selectFrom, ref }) =>
-                not(
-                  exists(
-                    selectFrom('deliveries as later')
-                      .select('later.id')
-                      .where('later.issue_id', '=', issue.id)
-                      .whereRef('later.subscriber_id', '=', ref('d.subscriber_id'))
-                      .whereRef('later.id', '>', ref('d.id')),
-                  ),
-                ),
-              ),
+              .where(latestOfSubscriber(issue.id, 'd')),
           )
           .returning('id')
           .execute();
   return [...requeued, ...created, ...resent].map((row) => row.id);
+}
+
+/** The row `table` is its subscriber's latest delivery of the issue (a resend is newer than the first). */
+function latestOfSubscriber(issueId: number, table: string) {
+  return sql<boolean>`not exists (
+    select 1 from deliveries later
+    where later.issue_id = ${issueId}
+      and later.subscriber_id = ${sql.ref(table)}.subscriber_id
+      and later.id > ${sql.ref(table)}.id)`;
+}
+
+/** No delivery of the issue reached the subscriber of row `table`. */
+function notReached(issueId: number, table: string) {
+  return sql<boolean>`not exists (
+    select 1 from deliveries got
+    where got.issue_id = ${issueId} and got.subscriber_id = ${sql.ref(table)}.subscriber_id
+      and got.status = 'sent')`;
 }
 
 /** Cancelling an issue: what was still waiting is skipped; returns how many. */

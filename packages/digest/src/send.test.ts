@@ -328,6 +328,21 @@ describe('sendIssue', () => {
     expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
+  it('resends to the missing only those no delivery reached, even after a failed resend', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['had-it@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    await sendIssue(ctx, issue.id);
+    const key = { cadence: 'daily' as const, date: '2026-06-01' };
+    harness.smtp.rejectRecipient(() => true, 554, '5.7.1 Not now');
+    await resendIssue(ctx, { ...key, emails: ['had-it@example.org'] });
+    await sendIssue(ctx, issue.id);
+    expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['sent', 'failed']);
+    // Their resend failed, but the first send reached them: they are not missing it.
+    expect(await resendIssue(ctx, { ...key, missingOnly: true })).toEqual({ requeued: 0 });
+    expect(await resendIssue(ctx, { ...key, failedOnly: true })).toEqual({ requeued: 1 });
+  });
+
   it('refuses to resend to an address that has left, keeping the record of what it was sent', async () => {
     await seed(harness.resources.db, ['left@example.org']);
     const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
