@@ -27,8 +27,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     connectionTimeoutMillis: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     query_timeout: options.timeouts?.queryMs,
   });
-  // An idle client losing its server (Postgres restart) must not crash the process.
+  // A client losing its server (Postgres restart) must not crash the process: an idle one is
+  // reported on the pool, one checked out between queries on itself. The query in flight, if
+  // any, fails on its own promise, and the pool replaces the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
