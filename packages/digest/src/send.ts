@@ -15,6 +15,7 @@ import {
   personalise,
   RELAY_PROBE_MS,
   retryTime,
+  withinRetryBudget,
 } from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
 import { renderIssue } from './build.ts';
@@ -154,7 +155,7 @@ async function deliverOne(
         const until = await ctx.throttle.backOff(domain).catch(() => new Date(Date.now() + RELAY_PROBE_MS));
         blocked.set(domain, until);
         // Within the same budget as any temporary failure: a domain that never lets up fails it.
-        if (!withinRetryBudget(ctx, delivery, until)) {
+        if (!withinRetryBudget(until, delivery.queuedAt, ctx.settings.retryHours)) {
           return { id: delivery.id, outcome: 'soft_bounce', error: failure.reason };
         }
         return { id: delivery.id, outcome: 'retry', nextAttemptAt: until, error: failure.reason };
@@ -177,10 +178,6 @@ function retryLater(ctx: SendContext, delivery: ClaimedDelivery, reason: string)
   // Still refused when the budget is spent: it fails, and counts as a soft bounce.
   if (!at) return { id: delivery.id, outcome: 'soft_bounce', error: reason };
   return { id: delivery.id, outcome: 'retry', nextAttemptAt: at, error: reason };
-}
-
-function withinRetryBudget(ctx: SendContext, delivery: ClaimedDelivery, at: Date): boolean {
-  return at.getTime() <= delivery.queuedAt.getTime() + ctx.settings.retryHours * 3_600_000;
 }
 
 function domainOf(email: string): string {

@@ -8,7 +8,7 @@ export {
   type Recipient,
 } from './mime.ts';
 export { RELAY_PROBE_MS, RelayGate, type RelayState } from './relay.ts';
-export { retryTime } from './retry.ts';
+export { retryTime, withinRetryBudget } from './retry.ts';
 export * from './templates/index.ts';
 export {
   classifySendError,

@@ -14,6 +14,11 @@ export function retryTime(
   now = Date.now(),
 ): Date | undefined {
   const backoff = Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1), LONGEST_WAIT_MS);
-  const at = now + backoff * (0.75 + Math.random() * 0.5);
-  return at <= queuedAt.getTime() + retryHours * 3_600_000 ? new Date(at) : undefined;
+  const at = new Date(now + backoff * (0.75 + Math.random() * 0.5));
+  return withinRetryBudget(at, queuedAt, retryHours) ? at : undefined;
+}
+
+/** Whether a try at `at` still falls within `retryHours` of when the message was queued. */
+export function withinRetryBudget(at: Date, queuedAt: Date, retryHours: number): boolean {
+  return at.getTime() <= queuedAt.getTime() + retryHours * 3_600_000;
 }

@@ -1,6 +1,7 @@
 import { findSubscriberByEmail, insertSubscriber, type OutboxKind, upsertPapers } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness, TEST_ADMIN_TOKEN } from '../../../../test/support/harness.ts';
+import { queuedOutboxMail } from '../../../../test/support/outbox.ts';
 import { createApp } from '../app.ts';
 
 let harness: Harness;
@@ -28,13 +29,7 @@ const reader = (status: 'pending' | 'active' = 'active') =>
     keywords: ['vision'],
   });
 
-/** The mail of `kind` recorded in the outbox, each with its job queued. */
-const outboxMail = async (kind: OutboxKind) => {
-  const rows = await harness.resources.db.selectFrom('outbox').selectAll().where('kind', '=', kind).execute();
-  const queue = harness.resources.queues.queueOf('send-mail');
-  for (const row of rows) expect(await queue.getJob(`mail-${row.id}`)).toBeDefined();
-  return rows;
-};
+const outboxMail = (kind: OutboxKind) => queuedOutboxMail(harness.resources, kind);
 
 describe('time zone', () => {
   it('stores the IANA zone of a signup in its canonical spelling and shows it to admins', async () => {

@@ -1,6 +1,7 @@
-import { deleteSubscriberByEmail, findSubscriberByEmail } from '@digest/db';
+import { deleteSubscriberByEmail, findSubscriberByEmail, type OutboxKind } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../../test/support/harness.ts';
+import { queuedOutboxMail } from '../../../../test/support/outbox.ts';
 import { createApp } from '../app.ts';
 
 let harness: Harness;
@@ -39,13 +40,7 @@ const fromPeer = (peer: string, headers: Record<string, string>, email: string) 
     { incoming: { socket: { remoteAddress: peer } } },
   );
 
-/** Transactional mail recorded in the outbox, each row with its queued job. */
-async function outboxMail(kind: 'confirmation' | 'welcome') {
-  const rows = await harness.resources.db.selectFrom('outbox').selectAll().where('kind', '=', kind).execute();
-  const queue = harness.resources.queues.queueOf('send-mail');
-  for (const row of rows) expect(await queue.getJob(`mail-${row.id}`)).toBeDefined();
-  return rows;
-}
+const outboxMail = (kind: OutboxKind) => queuedOutboxMail(harness.resources, kind);
 
 describe('signup', () => {
   it('serves a form that posts email to /subscribe without JavaScript', async () => {
