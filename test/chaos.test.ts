@@ -89,9 +89,10 @@ describe('chaos: faults in the middle of a send', () => {
     for (const email of emails.filter(isBusy)) expect(smtp.recipientAttempts.get(email)).toBeGreaterThan(1);
   }, 300_000);
 
-  it.concurrent('a relay outage of 75 s in the middle of a send delays the issue, fails nothing, and the rest goes out soon after', async (context) => {
+  it.concurrent('a relay outage of 75 s, longer than the retry budget, in the middle of a send delays the issue, fails nothing, and the rest goes out soon after', async (context) => {
     const { expect } = context;
-    const stack = await open(context, { acceptDelayMs: 20 });
+    // A retry budget of 36 s: waiting out an absent relay must not spend it.
+    const stack = await open(context, { acceptDelayMs: 20, settings: { SEND_RETRY_HOURS: '0.01' } });
     const { smtp, resources } = stack;
     const recipients = 1000;
     await stack.subscribe(recipients);

@@ -30,6 +30,8 @@ export interface ChaosOptions {
   /** Milliseconds the relay takes to accept each message: slow enough to fault it mid-issue. */
   acceptDelayMs: number;
   poolSize?: number;
+  /** Extra environment of the workers, e.g. a short SEND_RETRY_HOURS. */
+  settings?: Record<string, string>;
 }
 
 export interface ChaosStack {
@@ -60,6 +62,7 @@ export interface ChaosStack {
 export async function openChaosStack({
   acceptDelayMs,
   poolSize = POOL_SIZE,
+  settings = {},
 }: ChaosOptions): Promise<ChaosStack> {
   const [postgres, redis, smtp] = await Promise.all([
     startPrivatePostgres(),
@@ -79,6 +82,7 @@ export async function openChaosStack({
     TOKEN_SECRET: 'chaos-secret-chaos-secret-chaos-secret',
     // Failed jobs and connection errors are warnings: the output a failing scenario shows.
     LOG_LEVEL: 'warn',
+    ...settings,
   };
   const resources = openResources(
     loadConfig({ ...env, LOG_LEVEL: 'silent' }, () => {}),
