@@ -6,6 +6,7 @@ import { compileMessage, createSmtpTransport, personalise } from '@digest/email'
 import { senders } from '@digest/runtime';
 import { sendOutboxMail } from '@digest/subscribers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimFailure } from './support/dkim.ts';
 import { fixture } from './support/fixtures.ts';
 import { type Harness, openHarness } from './support/harness.ts';
 import type { CapturedMail } from './support/smtp.ts';
@@ -133,8 +134,8 @@ describe('a digest as an inbox sees it', () => {
     expect(dataExport.header('To')).toBe('new.reader@example.com');
   });
 
-  it('is DKIM-signed when DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY are set', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  it('is DKIM-signed, and the signature verifies, on every message when DKIM_* are set', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const signed = await openHarness({
       MAIL_FROM: 'Daily Papers <digest@papers.example.org>',
       DKIM_DOMAIN: 'papers.example.org',
@@ -143,22 +144,29 @@ describe('a digest as an inbox sees it', () => {
     });
     try {
       const { config } = signed;
-      const transport = createSmtpTransport({ url: config.SMTP_URL, poolSize: 1, dkim: config.dkim });
+      const transport = createSmtpTransport({ url: config.SMTP_URL, poolSize: 2, dkim: config.dkim });
       const message = compileMessage({
         from: config.MAIL_FROM,
         subject: 'Signed',
-        html: '<p>hi</p>',
-        text: 'hi',
+        html: '<p>hi</p>\n.<p>a line that starts with a dot</p>',
+        text: 'hi\n.a line that starts with a dot\n\n\n',
         slotNonce: null,
       });
-      await transport.send({
-        from: message.envelopeFrom,
-        to: 'reader@example.com',
-        ...personalise(message, { to: 'reader@example.com' }),
-      });
+      const readers = Array.from({ length: 6 }, (_, index) => `reader-${index}@example.com`);
+      await Promise.all(
+        readers.map((to) =>
+          transport.send({ from: message.envelopeFrom, to, ...personalise(message, { to }) }),
+        ),
+      );
       transport.close();
-      const [received] = await signed.smtp.waitFor(1);
-      expect(received!.header('DKIM-Signature')).toMatch(/d=papers\.example\.org;.*s=mail;/s);
+      const received = await signed.smtp.waitFor(readers.length);
+      for (const mail of received) {
+        expect(mail.header('DKIM-Signature')).toMatch(/d=papers\.example\.org;.*s=mail;/s);
+        expect(mail.raw).toContain('\r\n.a line that starts with a dot');
+        expect(dkimFailure(mail.raw, publicKey)).toBeUndefined();
+      }
+      // The check itself fails on a message changed on the way.
+      expect(dkimFailure(received[0]!.raw.replace('hi', 'ho'), publicKey)).toMatch(/body hash/);
     } finally {
       await signed.close();
     }

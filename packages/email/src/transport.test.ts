@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/support/smtp.ts';
 import { compileMessage, personalise } from './mime.ts';
-import { classifySendError, createSmtpTransport } from './transport.ts';
+import { parseSmtpUrl } from './smtp-options.ts';
+import { classifySendError, createSmtpTransport, dotStuffed } from './transport.ts';
 
 let server: TestSmtpServer | undefined;
 afterEach(() => server?.close());
@@ -79,5 +80,121 @@ describe('pooled SMTP transport', () => {
     await locked.close();
     const busy = await sendTo(server.url, 'busy@example.org').catch(classifySendError);
     expect((busy as { reason?: string }).reason).toMatch(/^451 4\.3\.0 Try later/);
+  });
+});
+
+describe('the SMTP client under the transport', () => {
+  const send = (transport: ReturnType<typeof createSmtpTransport>, to: string) =>
+    transport.send({ from: message.envelopeFrom, to, raw: personalise(message, { to }).raw });
+
+  it('carries many messages over few sessions, with or without PIPELINING, past refusals', async () => {
+    for (const hidePIPELINING of [false, true]) {
+      server = await startTestSmtpServer({ hidePIPELINING });
+      server.rejectRecipient((address) => address.startsWith('gone@'), 550, '5.1.1 No such user');
+      const transport = createSmtpTransport({ url: server.url, poolSize: 2 });
+      const readers = ['a', 'b', 'gone', 'c', 'd', 'e', 'f', 'g'].map((name) => `${name}@example.org`);
+      const results = await Promise.allSettled(readers.map((to) => send(transport, to)));
+      transport.close();
+      expect(results.map((result) => result.status)).toEqual(
+        readers.map((to) => (to.startsWith('gone') ? 'rejected' : 'fulfilled')),
+      );
+      expect((await server.waitFor(7)).flatMap((mail) => mail.envelopeTo).sort()).toEqual(
+        readers.filter((to) => !to.startsWith('gone')),
+      );
+      expect(server.peakSessions()).toBe(2);
+      await server.close();
+    }
+  });
+
+  it('doubles a dot that starts a line, so the message arrives as it was written', async () => {
+    expect(dotStuffed(Buffer.from('.a\r\n.b\n.c\r.d x.y\r\n..e')).toString()).toBe(
+      '..a\r\n..b\n..c\r..d x.y\r\n...e',
+    );
+    const plain = Buffer.from('no dot\r\nat a line start.\r\n');
+    expect(dotStuffed(plain)).toBe(plain);
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    const raw = 'From: a@papers.test\r\nTo: b@example.org\r\nSubject: dots\r\n\r\n.\r\n..two\r\nend\r\n';
+    await transport.send({ from: 'a@papers.test', to: 'b@example.org', raw });
+    transport.close();
+    const [mail] = await server.waitFor(1);
+    expect(mail?.raw).toBe(raw);
+  });
+
+  it('logs in with AUTH LOGIN when that is all the relay offers', async () => {
+    const logins: string[] = [];
+    server = await startTestSmtpServer({
+      authOptional: false,
+      allowInsecureAuth: true,
+      authMethods: ['LOGIN'],
+      onAuth(auth, _session, callback) {
+        logins.push(`${auth.method} ${auth.username}:${auth.password}`);
+        callback(null, { user: auth.username });
+      },
+    });
+    await sendTo(`smtp://digest:secret@127.0.0.1:${server.port}`, 'reader@example.org');
+    expect(logins).toEqual(['LOGIN digest:secret']);
+  });
+
+  it('opens a new session when the relay closed an idle one', async () => {
+    server = await startTestSmtpServer({ socketTimeout: 300 });
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    await send(transport, 'first@example.org');
+    await server.idle(5_000); // the relay timed the session out
+    await send(transport, 'second@example.org');
+    transport.close();
+    expect((await server.waitFor(2)).map((mail) => mail.envelopeTo[0])).toEqual([
+      'first@example.org',
+      'second@example.org',
+    ]);
+  });
+
+  it('sends to internationalised addresses with SMTPUTF8 and a punycode domain', async () => {
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    await send(transport, 'jörg@exämple.org');
+    transport.close();
+    const [mail] = await server.waitFor(1);
+    // The relay reads the punycode domain back as Unicode.
+    expect(mail?.envelopeTo).toEqual(['jörg@exämple.org']);
+    const strict = await startTestSmtpServer({ hideSMTPUTF8: true });
+    const other = createSmtpTransport({ url: strict.url, poolSize: 1 });
+    const refused = await send(other, 'jörg@example.org').catch(classifySendError);
+    other.close();
+    await strict.close();
+    expect(refused).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/SMTPUTF8/) });
+  });
+
+  it('refuses an address that would smuggle a command, and sends nothing', async () => {
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    const hostile = 'a@example.org>\r\nRCPT TO:<victim@example.org';
+    const refused = await send(transport, hostile).catch(classifySendError);
+    await send(transport, 'ok@example.org');
+    transport.close();
+    expect(refused).toMatchObject({ kind: 'rejected' });
+    expect((await server.waitFor(1)).map((mail) => mail.envelopeTo)).toEqual([['ok@example.org']]);
+    expect(server.recipientAttempts.has('victim@example.org')).toBe(false);
+  });
+
+  it('reads its options from the URL and refuses one it does not know', () => {
+    expect(
+      parseSmtpUrl(
+        'smtps://u%40x:p%3Aw@mail.example.org?tls.rejectUnauthorized=false&name=digest.example.org',
+      ),
+    ).toMatchObject({
+      host: 'mail.example.org',
+      port: 465,
+      secure: true,
+      auth: { user: 'u@x', pass: 'p:w' },
+      clientName: 'digest.example.org',
+      tls: { rejectUnauthorized: false, servername: 'mail.example.org' },
+    });
+    expect(parseSmtpUrl('smtp://127.0.0.1:1025?ignoreTLS=true')).toMatchObject({
+      startTls: 'never',
+      tls: { rejectUnauthorized: false },
+    });
+    expect(() => parseSmtpUrl('smtp://127.0.0.1?pool=true')).toThrow(/unknown option "pool"/);
+    expect(() => parseSmtpUrl('smtp://127.0.0.1?requireTLS=yes')).toThrow(/requireTLS must be true or false/);
   });
 });

@@ -1,12 +1,15 @@
-import nodemailer from 'nodemailer';
-import type { NodemailerError } from 'nodemailer/lib/errors';
+import { domainToASCII } from 'node:url';
+import DKIM from 'nodemailer/lib/dkim';
+import { SmtpConnection, SmtpError } from './smtp-connection.ts';
+import { parseSmtpUrl } from './smtp-options.ts';
+import { SmtpPool } from './smtp-pool.ts';
 
 export interface OutgoingMessage {
   /** Envelope sender (bounce address). */
   from: string;
   /** Envelope recipient. */
   to: string;
-  /** The complete RFC 5322 message, already personalised. */
+  /** The complete RFC 5322 message with CRLF line ends, already personalised. */
   raw: string;
 }
 
@@ -18,47 +21,85 @@ export interface MailTransport {
 }
 
 export interface SmtpOptions {
-  /** smtp://[user:pass@]host:port, or smtps:// for implicit TLS. */
+  /** smtp://[user:pass@]host:port, or smtps:// for implicit TLS (options: see parseSmtpUrl). */
   url: string;
   poolSize: number;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
 /**
- * Pooled SMTP through Nodemailer. Messages go as `raw` with an explicit envelope: Nodemailer
- * neither parses nor rebuilds them, and DKIM still signs each one.
+ * Pooled SMTP for messages that are already complete: each goes out as it is (DKIM-signed when
+ * configured), two writes and one round trip after the envelope's, with nothing parsed or
+ * rebuilt on the way (see smtp-connection.ts).
  */
 export function createSmtpTransport(options: SmtpOptions): MailTransport {
-  const transporter = nodemailer.createTransport({
-    pool: true,
-    // Nodemailer reads host, port, credentials and any `?tls.…`/`?ignoreTLS=` options from the URL.
-    url: options.url,
-    maxConnections: options.poolSize,
-    maxMessages: Number.POSITIVE_INFINITY,
-    // A relay on this machine (a mail catcher, a local MTA) often offers STARTTLS with a
-    // self-signed certificate; the connection never leaves the host, so it is not verified.
-    ...(isLoopback(new URL(options.url).hostname) ? { tls: { rejectUnauthorized: false } } : {}),
-    dkim: options.dkim,
-  });
+  const endpoint = parseSmtpUrl(options.url);
+  const pool = new SmtpPool(endpoint, options.poolSize);
+  const signer = options.dkim ? new DKIM(options.dkim) : undefined;
   return {
     async send(message) {
-      const info = await transporter.sendMail({
-        envelope: { from: message.from, to: [message.to] },
-        raw: message.raw,
+      const from = envelopeAddress(message.from);
+      const to = envelopeAddress(message.to);
+      const raw = Buffer.from(message.raw, 'utf8');
+      const signed = signer ? await streamToBuffer(signer.sign(raw)) : raw;
+      const response = await pool.send({
+        from: from.address,
+        to: to.address,
+        data: dotStuffed(signed),
+        smtpUtf8: from.utf8 || to.utf8,
       });
-      return { response: info.response };
+      return { response };
     },
     async verify() {
-      await transporter.verify();
+      await (await SmtpConnection.open(endpoint)).quit();
     },
     close() {
-      transporter.close();
+      pool.close();
     },
   };
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+/**
+ * The address as the envelope carries it: the domain in ASCII (punycode), and whether the local
+ * part needs SMTPUTF8. Anything that could end the command line or the path is refused here.
+ */
+function envelopeAddress(address: string): { address: string; utf8: boolean } {
+  const at = address.lastIndexOf('@');
+  const domain = at > 0 ? domainToASCII(address.slice(at + 1)) : '';
+  const local = address.slice(0, at);
+  if (!domain || /[\s<>\p{Cc}]/u.test(local)) {
+    throw new SmtpError('EENVELOPE', `not a deliverable address: ${JSON.stringify(address.slice(0, 200))}`);
+  }
+  return { address: `${local}@${domain}`, utf8: /[^\p{ASCII}]/u.test(local) };
+}
+
+const DOT = 0x2e;
+
+/**
+ * The message as DATA carries it: a dot that starts a line doubled (RFC 5321 4.5.2), after a
+ * bare CR or LF too, so no reading of line ends finds an end of data inside it. Most messages
+ * have no such dot: two native scans, no copy.
+ */
+export function dotStuffed(message: Buffer): Buffer {
+  if (message[0] !== DOT && message.indexOf('\n.') === -1 && message.indexOf('\r.') === -1) return message;
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (let at = message.indexOf(DOT); at !== -1; at = message.indexOf(DOT, at + 1)) {
+    const before = at === 0 ? 0x0a : message[at - 1];
+    if (before !== 0x0a && before !== 0x0d) continue;
+    pieces.push(message.subarray(from, at), DOT_BUFFER);
+    from = at;
+  }
+  pieces.push(message.subarray(from));
+  return Buffer.concat(pieces);
+}
+
+const DOT_BUFFER = Buffer.from('.');
+
+async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -79,19 +120,19 @@ export interface SendFailure {
 }
 
 /**
- * Nodemailer's codes of a refusal about one message: the recipient (`EENVELOPE`, at RCPT TO) or
- * its content (`EMESSAGE`, at DATA). Anything else (the greeting, TLS, login, MAIL FROM, a dropped
+ * The codes of a refusal about one message (Nodemailer's, which smtp-connection.ts uses too):
+ * the recipient (`EENVELOPE`, at RCPT TO) or its content (`EMESSAGE`, at DATA). Anything else (the greeting, TLS, login, MAIL FROM, a dropped
  * connection) is the relay refusing us, whatever its reply code: it must never be blamed on the
  * recipient, or one rotated password would bounce the whole list.
  */
 const MESSAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
 
 export function classifySendError(error: unknown): SendFailure {
-  const failure = error as Partial<NodemailerError> & { code?: string; command?: string };
+  const failure = error as Partial<SmtpError>;
   const reason = (failure.response ?? failure.message ?? String(error)).replace(/\s+/g, ' ').slice(0, 500);
   const reply = failure.responseCode;
   const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(failure.response ?? '')?.[1];
-  // Throttling closes the session (Nodemailer reports 421 as a closed connection); a login refused
+  // Throttling closes the session (a 421 ends it, whichever command got it); a login refused
   // with 4.7.x is the relay's own business, not the domain's.
   const throttling = reply === 421 || (enhanced?.startsWith('4.7.') && failure.code !== 'EAUTH');
   if (throttling) return { kind: 'throttled', reason };

@@ -1,0 +1,133 @@
+import { SmtpConnection, SmtpError } from './smtp-connection.ts';
+import type { SmtpEndpoint } from './smtp-options.ts';
+
+interface Envelope {
+  from: string;
+  to: string;
+  data: Buffer;
+  smtpUtf8: boolean;
+}
+
+interface Queued extends Envelope {
+  resolve(response: string): void;
+  reject(error: Error): void;
+  /** Sent once on a connection that turned out dead before it took the message. */
+  retried: boolean;
+}
+
+/** An idle session is closed after this long: the relay would drop it anyway. */
+const IDLE_MS = 30_000;
+
+/**
+ * Up to `size` SMTP sessions to one relay, each carrying one message at a time: messages wait in
+ * line for the next free session. A session that fails is dropped and replaced when needed.
+ */
+export class SmtpPool {
+  private readonly idle: { connection: SmtpConnection; timer: NodeJS.Timeout }[] = [];
+  private readonly queue: Queued[] = [];
+  private live = 0;
+  private closed = false;
+  private readonly endpoint: SmtpEndpoint;
+  private readonly size: number;
+
+  constructor(endpoint: SmtpEndpoint, size: number) {
+    this.endpoint = endpoint;
+    this.size = size;
+  }
+
+  send(envelope: Envelope): Promise<string> {
+    if (this.closed) return Promise.reject(new SmtpError('ECONNECTION', 'the transport is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...envelope, resolve, reject, retried: false });
+      this.dispatch();
+    });
+  }
+
+  /** Quits idle sessions; those in use quit after their message. */
+  close(): void {
+    this.closed = true;
+    for (const { connection, timer } of this.idle.splice(0)) {
+      clearTimeout(timer);
+      void connection.quit();
+    }
+    for (const waiting of this.queue.splice(0)) {
+      waiting.reject(new SmtpError('ECONNECTION', 'the transport is closed'));
+    }
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const session = this.idle.pop();
+      if (session) {
+        clearTimeout(session.timer);
+        void this.carry(session.connection, this.queue.shift() as Queued, true);
+      } else if (this.live < this.size) {
+        void this.openSession();
+        return;
+      } else return;
+    }
+  }
+
+  private async openSession(): Promise<void> {
+    this.live++;
+    let connection: SmtpConnection;
+    try {
+      connection = await SmtpConnection.open(this.endpoint);
+    } catch (error) {
+      this.live--;
+      // No session at all: the relay is away, and every message waiting learns so now. With
+      // other sessions still up, the messages wait for those.
+      if (this.live === 0) for (const waiting of this.queue.splice(0)) waiting.reject(error as Error);
+      return;
+    }
+    connection.onClose(() => {
+      this.live--;
+      this.forget(connection);
+    });
+    if (this.closed) {
+      void connection.quit();
+      return;
+    }
+    const next = this.queue.shift();
+    if (next) void this.carry(connection, next, false);
+    else this.release(connection);
+    this.dispatch();
+  }
+
+  /** Sends one message on `connection`, then gives the connection back (or drops it). */
+  private async carry(connection: SmtpConnection, message: Queued, reused: boolean): Promise<void> {
+    try {
+      message.resolve(await connection.send(message.from, message.to, message.data, message.smtpUtf8));
+    } catch (error) {
+      const failure = error as SmtpError;
+      // A session that sat idle may have been closed by the relay in the meantime: the message
+      // never got to DATA, so it goes out on a fresh session instead (once).
+      if (reused && !message.retried && !connection.dataWritten && !isAboutMessage(failure)) {
+        message.retried = true;
+        this.queue.unshift(message);
+      } else message.reject(failure);
+    }
+    if (connection.usable && !this.closed) this.release(connection);
+    else if (connection.usable) void connection.quit();
+    this.dispatch();
+  }
+
+  private release(connection: SmtpConnection): void {
+    const timer = setTimeout(() => void connection.quit(), IDLE_MS);
+    timer.unref();
+    this.idle.push({ connection, timer });
+  }
+
+  /** An idle session that ended (timed out, or closed by the relay) is no longer offered. */
+  private forget(connection: SmtpConnection): void {
+    const at = this.idle.findIndex((session) => session.connection === connection);
+    if (at === -1) return;
+    clearTimeout(this.idle[at]?.timer);
+    this.idle.splice(at, 1);
+  }
+}
+
+/** A refusal of this very message: the session is fine, and another would say the same. */
+function isAboutMessage(error: SmtpError): boolean {
+  return error.code === 'EENVELOPE' || error.code === 'EMESSAGE';
+}
