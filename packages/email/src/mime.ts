@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { escapeHtml, stripLineBreaks } from './html.ts';
@@ -13,14 +13,18 @@ export interface Recipient {
 
 type SlotName = 'to' | 'messageId' | 'date' | 'unsubscribeUrl' | 'preferencesUrl';
 type SlotContext = 'header' | 'text' | 'html';
-type Segment = string | { slot: SlotName; context: SlotContext };
+type Slot = { slot: SlotName; context: SlotContext };
+type Segment = string | Slot;
 
-/** A complete MIME message with holes where the recipient's values go. */
+/**
+ * A complete MIME message with holes where the recipient's values go. The text between them is
+ * encoded once: every copy shares those bytes, and only its own values are new.
+ */
 export interface CompiledMessage {
   readonly from: string;
   readonly envelopeFrom: string;
   readonly messageIdDomain: string;
-  readonly segments: readonly Segment[];
+  readonly segments: readonly (Buffer | Slot)[];
 }
 
 export interface MessageSource {
@@ -89,16 +93,21 @@ export function compileMessage(source: MessageSource): CompiledMessage {
     from: source.from,
     envelopeFrom,
     messageIdDomain: envelopeFrom.split('@')[1] ?? 'localhost',
-    segments: mergeStrings(segments),
+    segments: mergeStrings(segments).map((segment) =>
+      typeof segment === 'string' ? Buffer.from(segment, 'utf8') : segment,
+    ),
   };
 }
 
-/** The recipient's copy: string joins and a few short encodings, no parsing or rendering. */
+/**
+ * The recipient's copy, as the pieces of the message in order (the transport writes them as
+ * they are): the shared bytes and a few short encodings, no parsing, rendering or copying.
+ */
 export function personalise(
   message: CompiledMessage,
   recipient: Recipient,
-): { raw: string; messageId: string } {
-  const messageId = `<${randomBytes(12).toString('hex')}@${message.messageIdDomain}>`;
+): { raw: Buffer[]; messageId: string } {
+  const messageId = `<${randomUUID()}@${message.messageIdDomain}>`;
   const values: Record<SlotName, string> = {
     to: stripLineBreaks(recipient.to),
     messageId,
@@ -106,11 +115,11 @@ export function personalise(
     unsubscribeUrl: recipient.unsubscribeUrl ?? '',
     preferencesUrl: recipient.preferencesUrl ?? '',
   };
-  let raw = '';
-  for (const segment of message.segments) {
-    if (typeof segment === 'string') raw += segment;
-    else raw += encodeSlot(values[segment.slot], segment.context);
-  }
+  const raw = message.segments.map((segment) =>
+    Buffer.isBuffer(segment)
+      ? segment
+      : Buffer.from(encodeSlot(values[segment.slot], segment.context), 'utf8'),
+  );
   return { raw, messageId };
 }
 

@@ -43,17 +43,32 @@ interface Reply {
 }
 
 interface Waiter {
+  /** What the reply answers (a 421 names it). */
+  command: string;
   resolve(reply: Reply): void;
   reject(error: Error): void;
 }
 
 const CRLF = Buffer.from('\r\n');
+/** The name the reply to the end of the message goes by (it answers no command). */
+const END_OF_DATA_COMMAND = 'end of data';
 const END_OF_DATA = Buffer.from('.\r\n');
+
+/** One message for one recipient. */
+export interface Transaction {
+  from: string;
+  to: string;
+  /** The message's pieces in order, lines ending in CRLF, dots already stuffed. */
+  data: readonly Buffer[];
+  /** An address needs SMTPUTF8 (RFC 6531). */
+  smtpUtf8: boolean;
+}
 
 /**
  * One SMTP session to the relay, for many messages one after the other. Each transaction is two
  * writes: the envelope and DATA pipelined in one (RFC 2920, when offered), then the message
- * followed by the end-of-data line. A connection that errs is closed and never used again.
+ * followed by the end-of-data line, which the next message's envelope may follow at once (one
+ * round trip a message). A connection that errs is closed and never used again.
  */
 export class SmtpConnection {
   private socket: net.Socket;
@@ -83,15 +98,11 @@ export class SmtpConnection {
       connection.destroy(asSmtpError(error, 'ECONNECTION'));
       throw connection.failure;
     }
+    // A reply that arrived with the last one of the set-up may have ended the session already.
+    connection.assertUsable();
     connection.socket.setTimeout(endpoint.socketTimeoutMs);
     return connection;
   }
-
-  /**
-   * Whether the current (or last) transaction got as far as writing the message: until then a
-   * failure cannot have delivered it.
-   */
-  dataWritten = false;
 
   /** False once the session has ended, for whatever reason. */
   get usable(): boolean {
@@ -100,25 +111,28 @@ export class SmtpConnection {
 
   /** Called once, when the session ends (closed by either side or failed). */
   onClose(listener: (error: SmtpError) => void): void {
-    this.closeListeners.add(listener);
+    if (this.failure) listener(this.failure);
+    else this.closeListeners.add(listener);
   }
 
   /**
-   * Sends one message (`data`: the whole message, lines ending in CRLF, dots already stuffed) and
-   * resolves with the relay's acceptance. A refusal rejects with `EENVELOPE` or `EMESSAGE` and
-   * leaves the session ready for the next message; anything else ends the session.
+   * Sends one message and resolves with the relay's acceptance. A refusal rejects with
+   * `EENVELOPE` or `EMESSAGE` and leaves the session ready for the next message; anything else
+   * ends the session. `onDataWritten` is called once the message is on its way (a failure before
+   * that cannot have delivered it), saying whether the next message's envelope may follow now.
    */
-  async send(from: string, to: string, data: Buffer, smtpUtf8: boolean): Promise<string> {
+  async send(
+    { from, to, data, smtpUtf8 }: Transaction,
+    onDataWritten: (mayPipelineNext: boolean) => void,
+  ): Promise<string> {
     this.assertUsable();
-    this.dataWritten = false;
     const mailFrom = `MAIL FROM:<${from}>${smtpUtf8 ? ' SMTPUTF8' : ''}`;
     if (smtpUtf8 && !this.extensions.has('SMTPUTF8')) {
       throw new SmtpError('EENVELOPE', 'the relay does not take internationalised addresses (no SMTPUTF8)');
     }
     const commands = [mailFrom, `RCPT TO:<${to}>`, 'DATA'];
-    const replies = this.extensions.has('PIPELINING')
-      ? await this.pipelined(commands)
-      : await this.oneByOne(commands);
+    const pipelining = this.extensions.has('PIPELINING');
+    const replies = pipelining ? await this.pipelined(commands) : await this.oneByOne(commands);
     const [mail, rcpt, dataReply] = replies;
     const refused =
       refusal(mail, 'MAIL FROM', 250, 'EENVELOPE') ??
@@ -126,17 +140,18 @@ export class SmtpConnection {
       refusal(dataReply, 'DATA', 354, 'EMESSAGE');
     if (refused) {
       // The data was never sent: end the transaction so the session can carry the next message.
-      // With PIPELINING, a refused RCPT is usually followed by a refused DATA; a DATA that was
-      // accepted anyway gets an empty message ended at once, then the RSET discards it.
-      if (dataReply?.code === 354) await this.command([END_OF_DATA]);
-      await this.reset();
+      // A relay that said 354 all the same would take an empty message: that session ends.
+      if (dataReply?.code === 354)
+        this.destroy(new SmtpError('EPROTOCOL', 'DATA accepted in a refused transaction'));
+      else await this.reset();
       throw refused;
     }
-    const ended = data.subarray(-2).equals(CRLF) ? [data, END_OF_DATA] : [data, CRLF, END_OF_DATA];
-    this.dataWritten = true;
-    const accepted = await this.command(ended);
-    if (accepted.code !== 250) throw new SmtpError('EMESSAGE', 'message refused', accepted, 'DATA');
-    return accepted.text;
+    const ended = endsWithLineBreak(data) ? [...data, END_OF_DATA] : [...data, CRLF, END_OF_DATA];
+    const accepted = this.command(ended, END_OF_DATA_COMMAND);
+    onDataWritten(pipelining);
+    const reply = await accepted;
+    if (reply.code !== 250) throw new SmtpError('EMESSAGE', 'message refused', reply, END_OF_DATA_COMMAND);
+    return reply.text;
   }
 
   /** Ends the session politely. */
@@ -155,7 +170,7 @@ export class SmtpConnection {
   }
 
   private async setUp(): Promise<void> {
-    const greeting = await this.nextReply();
+    const greeting = await this.nextReply('greeting');
     if (greeting.code !== 220) throw new SmtpError('EPROTOCOL', 'the relay refused the connection', greeting);
     await this.hello();
     const offered = this.extensions.has('STARTTLS');
@@ -193,8 +208,8 @@ export class SmtpConnection {
     let reply: Reply;
     if (this.authMechanisms.has('LOGIN') && !this.authMechanisms.has('PLAIN')) {
       reply = await this.command('AUTH LOGIN');
-      if (reply.code === 334) reply = await this.command(base64(user));
-      if (reply.code === 334) reply = await this.command(base64(pass));
+      if (reply.code === 334) reply = await this.command(base64(user), 'AUTH');
+      if (reply.code === 334) reply = await this.command(base64(pass), 'AUTH');
     } else {
       reply = await this.command(`AUTH PLAIN ${base64(`\0${user}\0${pass}`)}`);
     }
@@ -202,12 +217,20 @@ export class SmtpConnection {
   }
 
   private async upgrade(): Promise<void> {
+    // Anything sent after the 220 and before TLS is a man in the middle's (RFC 3207 6).
+    if (this.partial || this.lines.length > 0)
+      throw new SmtpError('ETLS', 'plain text after the STARTTLS reply');
     const plain = this.socket;
     // TLS takes the socket over: what it reads now is ciphertext, and its end is the TLS socket's.
     for (const event of ['data', 'error', 'close', 'timeout']) plain.removeAllListeners(event);
+    plain.setTimeout(0);
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
       const socket = tls.connect({ ...this.endpoint.tls, socket: plain }, () => resolve(socket));
       socket.once('error', (error) => reject(new SmtpError('ETLS', `TLS failed: ${error.message}`)));
+      socket.setTimeout(this.endpoint.connectionTimeoutMs, () => {
+        socket.destroy();
+        reject(new SmtpError('ETIMEDOUT', 'the relay did not complete the TLS handshake'));
+      });
     });
     this.socket = secure;
     this.attach(secure);
@@ -215,7 +238,7 @@ export class SmtpConnection {
 
   /** Writes commands as one batch and reads their replies in order. */
   private async pipelined(commands: string[]): Promise<Reply[]> {
-    const replies = commands.map(() => this.nextReply());
+    const replies = commands.map((command) => this.nextReply(verb(command)));
     this.write([`${commands.join('\r\n')}\r\n`]);
     return Promise.all(replies);
   }
@@ -237,9 +260,12 @@ export class SmtpConnection {
   }
 
   /** Writes a command line, or raw chunks (the message), in one go and waits for the reply. */
-  private command(line: string | Buffer[]): Promise<Reply> {
+  private command(
+    line: string | Buffer[],
+    name = typeof line === 'string' ? verb(line) : 'data',
+  ): Promise<Reply> {
     this.assertUsable();
-    const reply = this.nextReply();
+    const reply = this.nextReply(name);
     this.write(typeof line === 'string' ? [`${line}\r\n`] : line);
     return reply;
   }
@@ -251,10 +277,10 @@ export class SmtpConnection {
     this.socket.uncork();
   }
 
-  private nextReply(): Promise<Reply> {
+  private nextReply(command: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
       if (this.failure) reject(this.failure);
-      else this.waiters.push({ resolve, reject });
+      else this.waiters.push({ command, resolve, reject });
     });
   }
 
@@ -302,12 +328,25 @@ export class SmtpConnection {
   private deliver(reply: Reply): void {
     const waiter = this.waiters.shift();
     if (reply.code === 421) {
-      this.destroy(new SmtpError('ECONNECTION', 'the relay is closing the connection', reply));
+      this.destroy(
+        new SmtpError('ECONNECTION', 'the relay is closing the connection', reply, waiter?.command),
+      );
       waiter?.reject(this.failure as SmtpError);
     } else if (waiter) waiter.resolve(reply);
     // A reply nobody asked for: the relay is confused; nothing it says can be trusted now.
     else this.destroy(new SmtpError('EPROTOCOL', 'unexpected reply from the relay', reply));
   }
+}
+
+/** `MAIL FROM:<…>` → `MAIL FROM`, `AUTH PLAIN …` → `AUTH`: the command without its arguments. */
+function verb(line: string): string {
+  return /^(MAIL FROM|RCPT TO|[A-Z]+)/i.exec(line)?.[1]?.toUpperCase() ?? line.slice(0, 10);
+}
+
+function endsWithLineBreak(data: readonly Buffer[]): boolean {
+  const last = data.at(-1) ?? Buffer.alloc(0);
+  const before = last.length >= 2 ? last[last.length - 2] : data.at(-2)?.at(-1);
+  return before === 0x0d && last.at(-1) === 0x0a;
 }
 
 function refusal(

@@ -66,7 +66,8 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
       : {}),
     clientName: query('name') ?? defaultClientName(),
     connectionTimeoutMs: milliseconds(query('connectionTimeout'), 'connectionTimeout') ?? 30_000,
-    socketTimeoutMs: milliseconds(query('socketTimeout'), 'socketTimeout') ?? 120_000,
+    // RFC 5321 4.5.3.2 gives the reply to a message's end 10 minutes: a content scan can be slow.
+    socketTimeoutMs: milliseconds(query('socketTimeout'), 'socketTimeout') ?? 600_000,
   };
 }
 

@@ -1,14 +1,7 @@
-import { SmtpConnection, SmtpError } from './smtp-connection.ts';
+import { SmtpConnection, SmtpError, type Transaction } from './smtp-connection.ts';
 import type { SmtpEndpoint } from './smtp-options.ts';
 
-interface Envelope {
-  from: string;
-  to: string;
-  data: Buffer;
-  smtpUtf8: boolean;
-}
-
-interface Queued extends Envelope {
+interface Queued extends Transaction {
   resolve(response: string): void;
   reject(error: Error): void;
   /** Sent once on a connection that turned out dead before it took the message. */
@@ -19,8 +12,9 @@ interface Queued extends Envelope {
 const IDLE_MS = 30_000;
 
 /**
- * Up to `size` SMTP sessions to one relay, each carrying one message at a time: messages wait in
- * line for the next free session. A session that fails is dropped and replaced when needed.
+ * Up to `size` SMTP sessions to one relay, each with at most one message written and not yet
+ * answered (the duplicate window a broken session leaves): messages wait in line for the next
+ * session free to take one. A session that fails is dropped and replaced when needed.
  */
 export class SmtpPool {
   private readonly idle: { connection: SmtpConnection; timer: NodeJS.Timeout }[] = [];
@@ -35,10 +29,10 @@ export class SmtpPool {
     this.size = size;
   }
 
-  send(envelope: Envelope): Promise<string> {
+  send(transaction: Transaction): Promise<string> {
     if (this.closed) return Promise.reject(new SmtpError('ECONNECTION', 'the transport is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...envelope, resolve, reject, retried: false });
+      this.queue.push({ ...transaction, resolve, reject, retried: false });
       this.dispatch();
     });
   }
@@ -94,26 +88,43 @@ export class SmtpPool {
     this.dispatch();
   }
 
-  /** Sends one message on `connection`, then gives the connection back (or drops it). */
+  /**
+   * Sends one message on `connection`, then gives the connection back (or drops it). Once the
+   * message is written, the next one in line may go out on the same session before the reply.
+   */
   private async carry(connection: SmtpConnection, message: Queued, reused: boolean): Promise<void> {
+    let dataWritten = false;
+    let handedOn = false;
+    const onDataWritten = (mayPipelineNext: boolean) => {
+      dataWritten = true;
+      const next = mayPipelineNext && !this.closed ? this.queue.shift() : undefined;
+      if (!next) return;
+      handedOn = true;
+      void this.carry(connection, next, true);
+    };
     try {
-      message.resolve(await connection.send(message.from, message.to, message.data, message.smtpUtf8));
+      message.resolve(await connection.send(message, onDataWritten));
     } catch (error) {
       const failure = error as SmtpError;
-      // A session that sat idle may have been closed by the relay in the meantime: the message
-      // never got to DATA, so it goes out on a fresh session instead (once).
-      if (reused && !message.retried && !connection.dataWritten && !isAboutMessage(failure)) {
+      // A session that sat idle, or carried the message before, may have been closed by the
+      // relay meanwhile: this message never got to DATA, so it goes out on a fresh session (once).
+      if (!this.closed && reused && !dataWritten && !message.retried && !isAboutMessage(failure)) {
         message.retried = true;
         this.queue.unshift(message);
       } else message.reject(failure);
     }
-    if (connection.usable && !this.closed) this.release(connection);
-    else if (connection.usable) void connection.quit();
+    if (!handedOn) {
+      if (connection.usable && !this.closed) this.release(connection);
+      else if (connection.usable) void connection.quit();
+    }
     this.dispatch();
   }
 
   private release(connection: SmtpConnection): void {
-    const timer = setTimeout(() => void connection.quit(), IDLE_MS);
+    const timer = setTimeout(() => {
+      this.forget(connection);
+      void connection.quit();
+    }, IDLE_MS);
     timer.unref();
     this.idle.push({ connection, timer });
   }

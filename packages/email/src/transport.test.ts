@@ -1,3 +1,4 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/support/smtp.ts';
 import { compileMessage, personalise } from './mime.ts';
@@ -55,6 +56,7 @@ describe('pooled SMTP transport', () => {
       ['spam', 550, '5.7.1 Message rejected as spam'],
       ['busy', 451, '4.3.0 Try later'],
       ['slow', 421, '4.7.0 Too many messages, slow down'],
+      ['closing', 421, '4.3.2 System shutting down'],
       ['greylisted', 450, '4.7.1 Greylisted, come back later'],
     ];
     for (const [prefix, code, message] of replies) {
@@ -68,6 +70,8 @@ describe('pooled SMTP transport', () => {
     expect(await kindOf('spam@example.org')).toBe('rejected');
     expect(await kindOf('busy@example.org')).toBe('transient');
     expect(await kindOf('slow@example.org')).toBe('throttled');
+    // A 421 that is not about the recipient's domain: the relay itself is going away.
+    expect(await kindOf('closing@example.org')).toBe('relay');
     expect(await kindOf('greylisted@example.org')).toBe('throttled');
     expect(await kindOf('a@example.org', 'smtp://127.0.0.1:1')).toBe('relay');
     // The relay refusing us (here a login) is never blamed on the recipient.
@@ -107,11 +111,13 @@ describe('the SMTP client under the transport', () => {
   });
 
   it('doubles a dot that starts a line, so the message arrives as it was written', async () => {
-    expect(dotStuffed(Buffer.from('.a\r\n.b\n.c\r.d x.y\r\n..e')).toString()).toBe(
-      '..a\r\n..b\n..c\r..d x.y\r\n...e',
-    );
+    const stuff = (...pieces: string[]) =>
+      Buffer.concat(dotStuffed(pieces.map((piece) => Buffer.from(piece)))).toString();
+    expect(stuff('.a\r\n.b\n.c\r.d x.y\r\n..e')).toBe('..a\r\n..b\n..c\r..d x.y\r\n...e');
+    // A line may start where one piece ends and the next begins.
+    expect(stuff('a\r\n', '.b', '.c\r\n', '', '.d')).toBe('a\r\n..b.c\r\n..d');
     const plain = Buffer.from('no dot\r\nat a line start.\r\n');
-    expect(dotStuffed(plain)).toBe(plain);
+    expect(dotStuffed([plain])[0]).toBe(plain);
     server = await startTestSmtpServer();
     const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
     const raw = 'From: a@papers.test\r\nTo: b@example.org\r\nSubject: dots\r\n\r\n.\r\n..two\r\nend\r\n';
@@ -197,4 +203,101 @@ describe('the SMTP client under the transport', () => {
     expect(() => parseSmtpUrl('smtp://127.0.0.1?pool=true')).toThrow(/unknown option "pool"/);
     expect(() => parseSmtpUrl('smtp://127.0.0.1?requireTLS=yes')).toThrow(/requireTLS must be true or false/);
   });
+
+  it('never leaves a send waiting when the relay hangs up with its EHLO reply, or stalls TLS', async () => {
+    let sessions = 0;
+    const relay = await fakeRelay((line, socket) => {
+      if (line.startsWith('EHLO') && ++sessions === 1) {
+        // The last set-up reply and the hang-up in one packet.
+        socket.end('250-fake\r\n250 PIPELINING\r\n421 4.3.2 Too busy, bye\r\n');
+        return true;
+      }
+      if (line.startsWith('EHLO') && sessions === 2)
+        return (socket.write('250-fake\r\n250 STARTTLS\r\n'), true);
+      // Agrees to TLS, then says nothing more.
+      if (line === 'STARTTLS') return (socket.write('220 Go ahead\r\n'), true);
+      return false;
+    });
+    const transport = createSmtpTransport({
+      url: `smtp://127.0.0.1:${relay.port}?connectionTimeout=300`,
+      poolSize: 1,
+    });
+    const outcome = (to: string) =>
+      send(transport, to).then(
+        () => 'sent',
+        (error) => classifySendError(error).kind,
+      );
+    expect(await outcome('first@example.org')).toBe('relay');
+    expect(await outcome('second@example.org')).toBe('relay'); // the TLS handshake timed out
+    expect(await outcome('third@example.org')).toBe('sent');
+    transport.close();
+    relay.server.close();
+  });
+
+  it('blames the relay, not the mailbox, for its own refusals at any command', async () => {
+    server = await startTestSmtpServer({
+      onMailFrom({ address }, _session, callback) {
+        if (address.startsWith('limited@'))
+          return callback(Object.assign(new Error('4.7.0 Sender rate limited'), { responseCode: 450 }));
+        callback();
+      },
+    });
+    server.rejectRecipient(
+      (address) => address.startsWith('relay@'),
+      554,
+      '5.7.1 <relay@example.org>: Relay access denied',
+    );
+    server.rejectRecipient((address) => address.startsWith('exim@'), 550, 'relay not permitted');
+    server.rejectRecipient((address) => address.startsWith('login@'), 530, '5.7.0 Authentication required');
+    const kindOf = async (from: string, to: string) => {
+      const transport = createSmtpTransport({ url: server!.url, poolSize: 1 });
+      try {
+        await transport.send({ from, to, raw: personalise(message, { to }).raw });
+        return 'sent';
+      } catch (error) {
+        return classifySendError(error).kind;
+      } finally {
+        transport.close();
+      }
+    };
+    expect(await kindOf('digest@papers.test', 'relay@example.org')).toBe('relay');
+    expect(await kindOf('digest@papers.test', 'exim@example.org')).toBe('relay');
+    expect(await kindOf('digest@papers.test', 'login@example.org')).toBe('relay');
+    // A slow-down at MAIL FROM is the relay limiting us, not the recipient's domain.
+    expect(await kindOf('limited@papers.test', 'reader@example.org')).toBe('relay');
+  });
 });
+
+/** A hand-written relay: `answer` replies to a line (true) or leaves it to the plain defaults. */
+async function fakeRelay(
+  answer: (line: string, socket: Socket) => boolean,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    let pending = '';
+    let inData = false;
+    socket.write('220 fake relay\r\n');
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      for (let end = pending.indexOf('\r\n'); end !== -1; end = pending.indexOf('\r\n')) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            socket.write('250 Queued\r\n');
+          }
+        } else if (!answer(line, socket)) {
+          if (line.startsWith('EHLO')) socket.write('250-fake\r\n250 PIPELINING\r\n');
+          else if (line === 'DATA') {
+            inData = true;
+            socket.write('354 Go on\r\n');
+          } else if (line === 'QUIT') socket.end('221 Bye\r\n');
+          else socket.write('250 OK\r\n');
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}

@@ -9,8 +9,8 @@ export interface OutgoingMessage {
   from: string;
   /** Envelope recipient. */
   to: string;
-  /** The complete RFC 5322 message with CRLF line ends, already personalised. */
-  raw: string;
+  /** The complete RFC 5322 message with CRLF line ends, already personalised: whole or in pieces. */
+  raw: string | readonly Buffer[];
 }
 
 export interface MailTransport {
@@ -40,8 +40,9 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
     async send(message) {
       const from = envelopeAddress(message.from);
       const to = envelopeAddress(message.to);
-      const raw = Buffer.from(message.raw, 'utf8');
-      const signed = signer ? await streamToBuffer(signer.sign(raw)) : raw;
+      // A string from elsewhere gets CRLF line ends; compileMessage's pieces have nothing else.
+      const raw = typeof message.raw === 'string' ? [Buffer.from(crlf(message.raw), 'utf8')] : message.raw;
+      const signed = signer ? [await streamToBuffer(signer.sign(Buffer.concat(raw)))] : raw;
       const response = await pool.send({
         from: from.address,
         to: to.address,
@@ -65,8 +66,10 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
  */
 function envelopeAddress(address: string): { address: string; utf8: boolean } {
   const at = address.lastIndexOf('@');
-  const domain = at > 0 ? domainToASCII(address.slice(at + 1)) : '';
   const local = address.slice(0, at);
+  const written = address.slice(at + 1);
+  // domainToASCII would quietly drop whitespace and control characters: refuse them first.
+  const domain = at > 0 && !/[\s<>[\]\p{Cc}]/u.test(written) ? domainToASCII(written) : '';
   if (!domain || /[\s<>\p{Cc}]/u.test(local)) {
     throw new SmtpError('EENVELOPE', `not a deliverable address: ${JSON.stringify(address.slice(0, 200))}`);
   }
@@ -74,27 +77,46 @@ function envelopeAddress(address: string): { address: string; utf8: boolean } {
 }
 
 const DOT = 0x2e;
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT_BUFFER = Buffer.from('.');
 
 /**
  * The message as DATA carries it: a dot that starts a line doubled (RFC 5321 4.5.2), after a
- * bare CR or LF too, so no reading of line ends finds an end of data inside it. Most messages
- * have no such dot: two native scans, no copy.
+ * bare CR or LF too, so no reading of line ends finds an end of data inside it. Most pieces have
+ * no such dot: two native scans each, no copy. Empty pieces are dropped.
  */
-export function dotStuffed(message: Buffer): Buffer {
-  if (message[0] !== DOT && message.indexOf('\n.') === -1 && message.indexOf('\r.') === -1) return message;
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (let at = message.indexOf(DOT); at !== -1; at = message.indexOf(DOT, at + 1)) {
-    const before = at === 0 ? 0x0a : message[at - 1];
-    if (before !== 0x0a && before !== 0x0d) continue;
-    pieces.push(message.subarray(from, at), DOT_BUFFER);
-    from = at;
+export function dotStuffed(pieces: readonly Buffer[]): Buffer[] {
+  let atLineStart = true;
+  const stuffed: Buffer[] = [];
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    stuffed.push(stuffPiece(piece, atLineStart));
+    const last = piece[piece.length - 1];
+    atLineStart = last === LF || last === CR;
   }
-  pieces.push(message.subarray(from));
-  return Buffer.concat(pieces);
+  return stuffed;
 }
 
-const DOT_BUFFER = Buffer.from('.');
+function stuffPiece(piece: Buffer, atLineStart: boolean): Buffer {
+  const startsWithDot = atLineStart && piece[0] === DOT;
+  if (!startsWithDot && piece.indexOf('\n.') === -1 && piece.indexOf('\r.') === -1) return piece;
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let at = piece.indexOf(DOT); at !== -1; at = piece.indexOf(DOT, at + 1)) {
+    const lineStart = at === 0 ? startsWithDot : piece[at - 1] === LF || piece[at - 1] === CR;
+    if (!lineStart) continue;
+    parts.push(piece.subarray(from, at), DOT_BUFFER);
+    from = at;
+  }
+  parts.push(piece.subarray(from));
+  return Buffer.concat(parts);
+}
+
+/** Bare CR and bare LF become CRLF, as SMTP and DKIM read line ends. */
+function crlf(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, '\r\n');
+}
 
 async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -104,8 +126,9 @@ async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /**
  * What a failed send means for the delivery:
- * - `relay`: no reply at all (refused, timed out, dropped): the relay is away, not the mailbox;
- * - `throttled`: 421 or an enhanced 4.7.x: the receiving domain asks us to slow down;
+ * - `relay`: no reply at all (refused, timed out, dropped), or a 421 that is not 4.7.x (the relay
+ *   shutting down or full): the relay is away, not the mailbox;
+ * - `throttled`: an enhanced 4.7.x (421 4.7.0, 450 4.7.1): the receiving domain asks us to slow down;
  * - `transient`: any other 4xx (and 503, a session-state error): try the same message later;
  * - `mailbox`: the address does not exist (550, 551, 553 or an enhanced 5.1.x): never mail it again;
  * - `full`: the mailbox exists but takes nothing now (552, enhanced 5.2.x): a soft bounce;
@@ -121,23 +144,30 @@ export interface SendFailure {
 
 /**
  * The codes of a refusal about one message (Nodemailer's, which smtp-connection.ts uses too):
- * the recipient (`EENVELOPE`, at RCPT TO) or its content (`EMESSAGE`, at DATA). Anything else (the greeting, TLS, login, MAIL FROM, a dropped
- * connection) is the relay refusing us, whatever its reply code: it must never be blamed on the
- * recipient, or one rotated password would bounce the whole list.
+ * the recipient (`EENVELOPE`, at RCPT TO) or its content (`EMESSAGE`, at DATA). Anything else (the
+ * greeting, TLS, login, MAIL FROM, a dropped connection) is the relay refusing us, whatever its
+ * reply code: it must never be blamed on the recipient, or one rotated password would bounce the
+ * whole list.
  */
 const MESSAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
+/** The commands whose replies can be about the recipient or the message. */
+const RECIPIENT_COMMANDS = new Set(['RCPT TO', 'DATA', 'end of data']);
+/** A relay refusing to relay for us, at any command: our login or address, never the mailbox. */
+const RELAY_POLICY =
+  /relay(ing)? (access )?(denied|not permitted)|authentication required|must issue a starttls/i;
 
 export function classifySendError(error: unknown): SendFailure {
   const failure = error as Partial<SmtpError>;
   const reason = (failure.response ?? failure.message ?? String(error)).replace(/\s+/g, ' ').slice(0, 500);
   const reply = failure.responseCode;
   const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(failure.response ?? '')?.[1];
-  // Throttling closes the session (a 421 ends it, whichever command got it); a login refused
-  // with 4.7.x is the relay's own business, not the domain's.
-  const throttling = reply === 421 || (enhanced?.startsWith('4.7.') && failure.code !== 'EAUTH');
-  if (throttling) return { kind: 'throttled', reason };
-  const aboutMessage = MESSAGE_CODES.has(failure.code ?? '') && failure.command !== 'MAIL FROM';
-  if (!aboutMessage) return { kind: 'relay', reason };
+  // No command: refused here before a word was sent (a malformed address).
+  const atRecipient = failure.command === undefined || RECIPIENT_COMMANDS.has(failure.command);
+  // Slow down, about the recipient's domain (421 4.7.0, 450 4.7.1 at RCPT or DATA). The same
+  // before RCPT (greeting, login, MAIL FROM), or a 421 without 4.7.x, is the relay's own.
+  if (atRecipient && reply && enhanced?.startsWith('4.7.')) return { kind: 'throttled', reason };
+  if (!(MESSAGE_CODES.has(failure.code ?? '') && atRecipient)) return { kind: 'relay', reason };
+  if (reply === 530 || RELAY_POLICY.test(reason)) return { kind: 'relay', reason };
   // Refused before any reply (no recipient left, a malformed address): it will not pass.
   if (!reply) return { kind: 'rejected', reason };
   if (reply < 500 || reply === 503) return { kind: 'transient', reason };
@@ -146,7 +176,9 @@ export function classifySendError(error: unknown): SendFailure {
     if (enhanced.startsWith('5.2.')) return { kind: 'full', reason };
     return { kind: 'rejected', reason };
   }
-  if (reply === 550 || reply === 551 || reply === 553) return { kind: 'mailbox', reason };
+  // A bare 550 after the message (a virus, a policy) refuses the content, not the address.
+  const aboutAddress = failure.command !== 'end of data';
+  if (aboutAddress && (reply === 550 || reply === 551 || reply === 553)) return { kind: 'mailbox', reason };
   if (reply === 552) return { kind: 'full', reason };
   return { kind: 'rejected', reason };
 }
