@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { countDeliveriesByStatus, findIssue, type Issue } from '@digest/db';
 import { createSmtpTransport, renderDigestEmail, slotMarkers } from '@digest/email';
 import { createRedis, Queues } from '@digest/queue';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { scriptCommand } from '../support/processes.ts';
 import { testQueuePrefix } from '../support/redis.ts';
@@ -101,8 +102,8 @@ async function settled(db: Parameters<typeof findIssue>[0], recipients: number):
   }
 }
 
-/** The rendered issue as one ordinary Nodemailer message for `index`: full compose, nothing reused. */
-async function naiveMessage(issue: Issue, index: number): Promise<string> {
+/** The rendered issue as one ordinary Nodemailer message for `index`: rendered, nothing reused. */
+async function naiveMessage(issue: Issue, index: number): Promise<SendMailOptions> {
   const mail = await renderDigestEmail({
     cadence: 'daily',
     issueDate: ISSUE_DATE,
@@ -122,7 +123,7 @@ async function naiveMessage(issue: Issue, index: number): Promise<string> {
       .replaceAll(markers.unsubscribeUrl, links.unsubscribeUrl)
       .replaceAll(markers.preferencesUrl, links.preferencesUrl);
   };
-  const composer = new MailComposer({
+  return {
     from: MAIL_FROM,
     to: `reader-${index}@bench.example.org`,
     subject: mail.subject,
@@ -130,9 +131,50 @@ async function naiveMessage(issue: Issue, index: number): Promise<string> {
     text: fill(mail.text),
     list: { unsubscribe: { url: unsubscribe, comment: 'Unsubscribe' } },
     headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  };
+}
+
+/** The issue's message as one prebuilt RFC 5322 text, composed by Nodemailer. */
+async function prebuiltMessage(issue: Issue): Promise<string> {
+  const composer = new MailComposer(await naiveMessage(issue, 0));
+  return (await composer.compile().build()).toString();
+}
+
+/**
+ * Who sends in a pipe phase: Nodemailer's own pool (`sendMail`, what a plain Nodemailer sender
+ * does), or the project's transport (the worker's client).
+ */
+export type PipeClient = 'nodemailer' | 'project';
+
+interface Client {
+  send(to: string, message: string | SendMailOptions): Promise<unknown>;
+  close(): void;
+}
+
+function pipeClient(kind: PipeClient, url: string): Client {
+  if (kind === 'project') {
+    const transport = createSmtpTransport({ url, poolSize: POOL_SIZE });
+    return {
+      send: (to, message) => {
+        if (typeof message !== 'string') throw new Error('the project transport sends prebuilt messages');
+        return transport.send({ from: ENVELOPE_FROM, to, raw: message });
+      },
+      close: () => transport.close(),
+    };
+  }
+  const transport = nodemailer.createTransport({
+    pool: true,
+    url,
+    maxConnections: POOL_SIZE,
+    maxMessages: Number.POSITIVE_INFINITY,
   });
-  const built = await composer.compile().build();
-  return built.toString();
+  return {
+    send: (to, message) =>
+      transport.sendMail(
+        typeof message === 'string' ? { envelope: { from: ENVELOPE_FROM, to: [to] }, raw: message } : message,
+      ),
+    close: () => transport.close(),
+  };
 }
 
 export interface PipeResult {
@@ -143,51 +185,52 @@ export interface PipeResult {
 }
 
 /**
- * `count` messages through the project's pooled transport (`raw` + envelope) to the sink,
- * `IN_FLIGHT` at a time, timed until the sink has them all. `message(index)` makes each one.
+ * `count` messages through `client`'s pool of POOL_SIZE to the sink, `IN_FLIGHT` at a time,
+ * timed until the sink has them all. `message(index)` makes each one.
  */
 async function pipe(
   sink: SmtpSink,
+  client: PipeClient,
   count: number,
-  message: (index: number) => string | Promise<string>,
+  message: (index: number) => string | SendMailOptions | Promise<SendMailOptions>,
 ): Promise<PipeResult> {
-  const transport = createSmtpTransport({ url: sink.url, poolSize: POOL_SIZE });
+  const sender = pipeClient(client, sink.url);
   let bytes = 0;
-  const sendMany = async (total: number) => {
-    let next = 0;
-    const lane = async () => {
-      while (next < total) {
-        const index = next++;
-        const raw = await message(index);
-        bytes += raw.length;
-        await transport.send({ from: ENVELOPE_FROM, to: `reader-${index}@bench.example.org`, raw });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, total) }, lane));
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const index = next++;
+      const made = await message(index);
+      bytes += typeof made === 'string' ? made.length : String(made.html).length;
+      await sender.send(`reader-${index}@bench.example.org`, made);
+    }
   };
   try {
-    await transport.verify();
     const base = (await sink.stats()).messages;
-    bytes = 0;
     const started = performance.now();
-    await sendMany(count);
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, count) }, lane));
     await sink.waitFor(base + count, 120_000);
     const ms = performance.now() - started;
     return { messages: count, ms, msgsPerS: (count * 1000) / ms, messageKb: bytes / count / 1024 };
   } finally {
-    transport.close();
+    sender.close();
   }
 }
 
-/** The raw pipe: one prebuilt message of the issue's size, `count` times. */
-export async function rawPipe(sink: SmtpSink, issue: Issue, count: number): Promise<PipeResult> {
-  const prebuilt = await naiveMessage(issue, 0);
-  await pipe(sink, Math.min(1000, count), () => prebuilt); // warms the JIT of both processes
-  return pipe(sink, count, () => prebuilt);
+/** The raw pipe: one prebuilt message of the issue's size, `count` times, through `client`. */
+export async function rawPipe(
+  sink: SmtpSink,
+  issue: Issue,
+  count: number,
+  client: PipeClient,
+): Promise<PipeResult> {
+  const prebuilt = await prebuiltMessage(issue);
+  await pipe(sink, client, Math.min(1000, count), () => prebuilt); // warms the JIT of both processes
+  return pipe(sink, client, count, () => prebuilt);
 }
 
-/** The naive sender: MJML render and a full Nodemailer compose for every recipient. */
+/** The naive sender: MJML render and a full Nodemailer compose and send for every recipient. */
 export async function naive(sink: SmtpSink, issue: Issue, sample: number): Promise<PipeResult> {
   await naiveMessage(issue, 0); // loads MJML
-  return pipe(sink, sample, (index) => naiveMessage(issue, index));
+  return pipe(sink, 'nodemailer', sample, (index) => naiveMessage(issue, index));
 }
