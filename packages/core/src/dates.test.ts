@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dateInZone, isIsoDate, weekdayOf } from './dates.ts';
+import { addDays, dateInZone, isIsoDate, monthStart, weekdayOf } from './dates.ts';
 
 describe('dates', () => {
   it('accepts only real calendar dates', () => {
@@ -20,5 +20,12 @@ describe('dates', () => {
     expect(addDays('2026-05-31', 1)).toBe('2026-06-01');
     expect(addDays('2026-03-01', -7)).toBe('2026-02-22');
     expect(weekdayOf('2026-05-25')).toBe('monday');
+  });
+
+  it('finds the first day of a month, months away across year ends', () => {
+    expect(monthStart('2026-12-31')).toBe('2026-12-01');
+    expect(monthStart('2026-12-31', 1)).toBe('2027-01-01');
+    expect(monthStart('2026-03-31', -1)).toBe('2026-02-01');
+    expect(monthStart('2026-02-15', -14)).toBe('2024-12-01');
   });
 });

@@ -31,6 +31,13 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return next.toISOString().slice(0, 10);
 }
 
+/** The first day of the month `months` after (or before, when negative) the month of `date`. */
+export function monthStart(date: IsoDate, months = 0): IsoDate {
+  const first = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
+  first.setUTCMonth(first.getUTCMonth() + months);
+  return first.toISOString().slice(0, 10);
+}
+
 /** Lower-case English weekday name of a calendar date. */
 export function weekdayOf(date: IsoDate): string {
   return new Date(`${date}T00:00:00Z`)

@@ -5,6 +5,7 @@ export {
   type IsoDate,
   isIsoDate,
   isoDateSchema,
+  monthStart,
   timeZoneSchema,
   weekdayOf,
 } from './dates.ts';
