@@ -1,12 +1,13 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from './client.ts';
-import type { Cadence, DeliveryStatus } from './schema.ts';
+import type { Cadence, DeliveryStatus, Issue } from './schema.ts';
 import { type Page, prefixPattern, toPage } from './search.ts';
 
 /**
  * Queues one delivery for every active, unpaused subscriber of the cadence; returns how many.
  * A reader with a time zone gets theirs at the next `localHour` o'clock there (at once when it is
  * that hour there now); a reader without one at once: the build itself runs at DIGEST_CRON.
+ * The issue's month needs its partition (ensureDeliveryPartitions).
  */
 export async function queueDeliveriesForAudience(
   db: Db,
@@ -15,11 +16,12 @@ export async function queueDeliveriesForAudience(
   localHour: number,
 ): Promise<number> {
   const result = await sql`
-    insert into deliveries (issue_id, subscriber_id, next_attempt_at)
-    select ${issueId}, s.id, ${readersMorning(sql.ref('s.timezone'), localHour)}
-    from subscribers s
-    where s.status = 'active' and s.cadence = ${cadence} and s.paused_at is null
-    on conflict (issue_id, subscriber_id) where not resend do nothing
+    insert into deliveries (issue_id, issue_date, subscriber_id, next_attempt_at)
+    select i.id, i.issue_date, s.id, ${readersMorning(sql.ref('s.timezone'), localHour)}
+    from issues i
+    join subscribers s on s.status = 'active' and s.cadence = ${cadence} and s.paused_at is null
+    where i.id = ${issueId}
+    on conflict (issue_id, subscriber_id, issue_date) where not resend do nothing
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
@@ -325,7 +327,8 @@ export type ResendSelection =
   | { mode: 'subscribers'; subscriberIds: number[] };
 
 /**
- * Queues a resend of the issue and returns the ids of the deliveries it queued.
+ * Queues a resend of the issue and returns the ids of the deliveries it queued (the issue's month
+ * needs its partition: ensureDeliveryPartitions).
  * - `failed`: failed deliveries go back in the queue;
  * - `missing`: every active subscriber of the cadence who has not received it: their failed,
  *   bounced or skipped delivery goes back in the queue, and one is created for any who had none;
@@ -335,7 +338,7 @@ export type ResendSelection =
  */
 export async function queueResend(
   db: Db,
-  issue: { id: number; cadence: Cadence },
+  issue: Pick<Issue, 'id' | 'cadence' | 'issue_date'>,
   selection: ResendSelection,
 ): Promise<number[]> {
   const audience = db
@@ -373,11 +376,11 @@ export async function queueResend(
   // Subscribers without any delivery of the issue: the first one, created now.
   const created = await db
     .insertInto('deliveries')
-    .columns(['issue_id', 'subscriber_id'])
+    .columns(['issue_id', 'issue_date', 'subscriber_id'])
     .expression((eb) =>
       audience
         .clearSelect()
-        .select([eb.val(issue.id).as('issue_id'), 'subscribers.id'])
+        .select([eb.val(issue.id).as('issue_id'), issueDate(issue), 'subscribers.id'])
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -390,7 +393,7 @@ export async function queueResend(
         ),
     )
     .onConflict((conflict) =>
-      conflict.columns(['issue_id', 'subscriber_id']).where('resend', '=', false).doNothing(),
+      conflict.columns(['issue_id', 'subscriber_id', 'issue_date']).where('resend', '=', false).doNothing(),
     )
     .returning('id')
     .execute();
@@ -401,11 +404,16 @@ export async function queueResend(
       ? []
       : await db
           .insertInto('deliveries')
-          .columns(['issue_id', 'subscriber_id', 'resend'])
+          .columns(['issue_id', 'issue_date', 'subscriber_id', 'resend'])
           .expression((eb) =>
             db
               .selectFrom('deliveries as d')
-              .select([eb.val(issue.id).as('issue_id'), 'd.subscriber_id', eb.val(true).as('resend')])
+              .select([
+                eb.val(issue.id).as('issue_id'),
+                issueDate(issue),
+                'd.subscriber_id',
+                eb.val(true).as('resend'),
+              ])
               .where('d.issue_id', '=', issue.id)
               .where('d.status', '=', 'sent')
               .where('d.subscriber_id', 'in', audience)
@@ -415,6 +423,10 @@ export async function queueResend(
           .execute();
   return [...requeued, ...created, ...resent].map((row) => row.id);
 }
+
+/** The issue's date as the value of a new delivery's `issue_date`. */
+const issueDate = (issue: Pick<Issue, 'issue_date'>) =>
+  sql<string>`${issue.issue_date}::date`.as('issue_date');
 
 /** The row `table` is its subscriber's latest delivery of the issue (a resend is newer than the first). */
 function latestOfSubscriber(issueId: number, table: string) {

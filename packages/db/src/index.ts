@@ -4,6 +4,7 @@ export * from './issues.ts';
 export { migrateToLatest } from './migrate.ts';
 export * from './outbox.ts';
 export * from './papers.ts';
+export * from './partitions.ts';
 export type * from './schema.ts';
 export type { Page } from './search.ts';
 export * from './subscribers.ts';

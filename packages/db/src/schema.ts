@@ -83,6 +83,8 @@ export interface DeliveriesTable {
   id: Generated<number>;
   issue_id: number;
   subscriber_id: number;
+  /** The issue's date, copied from it: the ledger's partition key (one partition a month). */
+  issue_date: DateColumn;
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
   attempts: Generated<number>;
   /** The send run holding the delivery while it is `sending`; its lease ends at `lease_expires_at`. */

@@ -1,6 +1,7 @@
 import {
   completeIssueIfDone,
   countIssuesBefore,
+  ensureDeliveryPartitions,
   findIssue,
   type Issue,
   type IssuePaper,
@@ -60,6 +61,8 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
         }
       : { status: 'sending' as const, ...(await renderIssue(ctx, key, papers.map(toIssuePaper))) };
 
+  // The ledger's month for this date, made before the transaction that fills it (see ensureDeliveryPartitions).
+  if (content.status === 'sending') await ensureDeliveryPartitions(ctx.db, [key.date]);
   const { issue, created, deliveriesQueued } = await ctx.db.transaction().execute(async (trx) => {
     const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content, morePapers });
     const queued =

@@ -1,5 +1,6 @@
 import { AppError } from '@digest/core';
 import {
+  ensureDeliveryPartitions,
   findIssue,
   findSubscribersByEmails,
   queueResend,
@@ -54,6 +55,8 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
       ? { mode: 'subscribers', subscriberIds: await activeSubscriberIds(ctx, request.emails ?? []) }
       : chosen;
 
+  // Its month may have been dropped (DELIVERY_RETENTION_MONTHS): a resend fills it again.
+  await ensureDeliveryPartitions(ctx.db, [issue.issue_date]);
   const ids = await ctx.db.transaction().execute(async (trx) => {
     // One resend of an issue at a time: two at once would both add a copy for everyone.
     await trx.selectFrom('issues').select('id').where('id', '=', issue.id).forUpdate().execute();
