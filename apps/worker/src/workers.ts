@@ -70,7 +70,14 @@ export async function startWorkers(
       try {
         await ensureSchedule(resources);
         const report = await reconcile(send);
-        const busy = report.lapsed + report.mail + report.completed.length + Object.keys(report.runs).length;
+        const { created, dropped } = report.partitions;
+        const busy =
+          report.lapsed +
+          report.mail +
+          report.completed.length +
+          Object.keys(report.runs).length +
+          created.length +
+          dropped.length;
         if (busy > 0) logger.info(report, 'reconciled');
       } catch (error) {
         logger.warn({ err: error }, 'reconcile pass failed; the next one retries');

@@ -19,6 +19,16 @@ describe('loadConfig', () => {
     expect(config.ADMIN_TOKEN).toBeTruthy();
     expect(config.dkim).toBeUndefined();
     expect(config.QUEUE_DASHBOARD_WRITE).toBe(false);
+    expect(config.DELIVERY_RETENTION_MONTHS).toBeUndefined();
+  });
+
+  it('keeps the ledger a whole number of months, at least one, when DELIVERY_RETENTION_MONTHS is set', () => {
+    expect(loadConfig({ DELIVERY_RETENTION_MONTHS: '13' }, silent).DELIVERY_RETENTION_MONTHS).toBe(13);
+    for (const value of ['0', '-1', '1.5', 'a year']) {
+      expect(() => loadConfig({ DELIVERY_RETENTION_MONTHS: value }, silent)).toThrowError(
+        /DELIVERY_RETENTION_MONTHS/,
+      );
+    }
   });
 
   it('enables queue dashboard actions only with QUEUE_DASHBOARD_WRITE=true', () => {

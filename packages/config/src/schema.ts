@@ -115,6 +115,11 @@ export const configSchema = z.object({
     .default(24),
   /** A send run's lease on its deliveries; a dead worker's rows come back after it lapses. */
   SEND_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /**
+   * Months of the deliveries ledger kept besides the current one: the reconciler drops the monthly
+   * partitions wholly older than this (issues stay, without their deliveries). Unset: keep all.
+   */
+  DELIVERY_RETENTION_MONTHS: z.coerce.number().int().positive().optional(),
   /** Shared secret of POST /api/webhooks/bounces (bearer token or Basic password); off when unset. */
   BOUNCE_WEBHOOK_SECRET: optionalText,
   ALLOWED_ORIGINS: z

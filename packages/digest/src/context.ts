@@ -23,6 +23,8 @@ export interface DigestSettings {
   localHour: number;
   /** How long a send run's lease on its deliveries lasts without renewal. */
   leaseMs: number;
+  /** DELIVERY_RETENTION_MONTHS: ledger months kept before the current one; undefined keeps all. */
+  retentionMonths?: number;
 }
 
 /** What the digest services need; built once per process by the app that runs them. */

@@ -1,8 +1,17 @@
-import { claimDueDeliveries, insertOutboxMail, insertSubscriber, upsertPapers } from '@digest/db';
+import {
+  claimDueDeliveries,
+  insertOutboxMail,
+  insertSubscriber,
+  listDeliveryPartitions,
+  upsertPapers,
+} from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../test/support/harness.ts';
 import { buildIssue } from './build.ts';
+import { issueLedger } from './ledger.ts';
 import { RECONCILE_INTERVAL_MS, reconcile } from './reconcile.ts';
+import { issueReport } from './report.ts';
+import { resendIssue } from './resend.ts';
 
 let harness: Harness;
 
@@ -75,5 +84,87 @@ describe('reconcile', () => {
     const { issue } = await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-06-01' });
     await db.updateTable('deliveries').set({ status: 'sent' }).execute();
     expect(await reconcile(harness.resources.digest)).toMatchObject({ completed: [issue.id] });
+  });
+});
+
+describe('reconcile: the ledger partitions', () => {
+  // Months far from those the migration made (this one and the next), whenever the tests run.
+  const now = Date.parse('2090-05-10T12:00:00Z');
+  const dates = ['2090-01-31', '2090-02-01', '2090-05-02'];
+
+  /** Issues of those dates, each sent to both subscribers. */
+  async function sentIssues() {
+    const { db } = harness.resources;
+    await upsertPapers(
+      db,
+      dates.map((date) => ({
+        external_id: date,
+        title: date,
+        featured_at: new Date(`${date}T08:00:00Z`),
+        upvotes: 1,
+      })),
+    );
+    for (const date of dates) await buildIssue(harness.resources.digest, { cadence: 'daily', date });
+    await db.updateTable('deliveries').set({ status: 'sent' }).execute();
+    await db.updateTable('issues').set({ status: 'sent' }).execute();
+  }
+
+  const withRetention = (months: number) => ({
+    ...harness.resources.digest,
+    settings: { ...harness.resources.digest.settings, retentionMonths: months },
+  });
+
+  it('creates this month and the next ahead, once, however many workers pass at the same time', async () => {
+    const ctx = harness.resources.digest;
+    const passes = await Promise.all([reconcile(ctx, now), reconcile(ctx, now), reconcile(ctx, now)]);
+    expect(passes.flatMap((pass) => pass.partitions.created).sort()).toEqual(['2090-05-01', '2090-06-01']);
+    expect(await listDeliveryPartitions(harness.resources.db)).toEqual(
+      expect.arrayContaining(['2090-05-01', '2090-06-01']),
+    );
+    expect((await reconcile(ctx, now)).partitions).toEqual({ created: [], dropped: [] });
+  });
+
+  it('keeps every month without DELIVERY_RETENTION_MONTHS', async () => {
+    await sentIssues();
+    expect((await reconcile(harness.resources.digest, now)).partitions.dropped).toEqual([]);
+    expect(await listDeliveryPartitions(harness.resources.db)).toEqual(
+      expect.arrayContaining(['2090-01-01', '2090-02-01', '2090-05-01']),
+    );
+  });
+
+  it('drops the months wholly older than DELIVERY_RETENTION_MONTHS, never the current one', async () => {
+    const { db } = harness.resources;
+    await sentIssues();
+    const ctx = withRetention(3);
+    // 2090-05-10 less three months is 2090-02-10: January is wholly older, February is not.
+    const { partitions } = await reconcile(ctx, now);
+    expect(partitions.dropped).toContain('2090-01-01');
+    expect(partitions.dropped).not.toContain('2090-02-01');
+    const left = await listDeliveryPartitions(db);
+    expect(left).toEqual(expect.arrayContaining(['2090-02-01', '2090-05-01', '2090-06-01']));
+    expect(left).not.toContain('2090-01-01');
+
+    // The issue stays, and its pages say it has no deliveries any more.
+    const old = { cadence: 'daily' as const, date: '2090-01-31' };
+    expect(await issueReport(ctx, old)).toMatchObject({
+      status: 'sent',
+      deliveries: { total: 0 },
+      failures: [],
+    });
+    const issue = await db
+      .selectFrom('issues')
+      .select('id')
+      .where('issue_date', '=', old.date)
+      .executeTakeFirstOrThrow();
+    expect(await issueLedger(ctx, issue.id, { limit: 10 })).toMatchObject({
+      counts: { total: 0 },
+      deliveries: { items: [] },
+    });
+    expect((await issueReport(ctx, { cadence: 'daily', date: '2090-02-01' })).deliveries.total).toBe(2);
+
+    // A resend of it fills its month again, which stays while it is being sent.
+    expect(await resendIssue(ctx, { ...old, all: true })).toEqual({ requeued: 2 });
+    expect((await reconcile(ctx, now)).partitions.dropped).toEqual([]);
+    expect((await issueReport(ctx, old)).deliveries).toMatchObject({ queued: 2, total: 2 });
   });
 });

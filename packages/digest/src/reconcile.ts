@@ -1,6 +1,10 @@
+import { dateInZone, type IsoDate, monthStart } from '@digest/core';
 import {
   completeIssueIfDone,
+  dropDeliveryPartitionsBefore,
   dueOutboxMail,
+  ensureDeliveryPartitions,
+  LOCK_NOT_AVAILABLE,
   listIssuesInProgress,
   listIssuesWithDueDeliveries,
   reopenIssuesWithWork,
@@ -13,6 +17,11 @@ import { enqueueSendRuns } from './dispatch.ts';
 export const RECONCILE_INTERVAL_MS = 30_000;
 /** Outbox mail enqueued per pass at most; the next pass takes the rest. */
 const OUTBOX_PAGE = 1000;
+/**
+ * How long a pass waits for the locks of a ledger partition change (a long fan-out holds the
+ * ledger) before leaving it to a later pass, so that queries never queue long behind the wait.
+ */
+const PARTITION_LOCK_TIMEOUT_MS = 2_000;
 
 export interface ReconcileReport {
   /** Deliveries whose run died, back in the queue. */
@@ -21,6 +30,8 @@ export interface ReconcileReport {
   runs: Record<number, number>;
   mail: number;
   completed: number[];
+  /** Ledger months (YYYY-MM-01) created ahead, and dropped past DELIVERY_RETENTION_MONTHS. */
+  partitions: { created: IsoDate[]; dropped: IsoDate[] };
 }
 
 /**
@@ -51,5 +62,44 @@ export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<R
   for (const issue of await listIssuesInProgress(ctx.db)) {
     if (await completeIssueIfDone(ctx.db, issue.id)) completed.push(issue.id);
   }
-  return { lapsed, runs, mail: mail.length, completed };
+  return { lapsed, runs, mail: mail.length, completed, partitions: await maintainPartitions(ctx, now) };
+}
+
+/**
+ * The ledger's monthly partitions: this month's and the next exist before any issue is dated in
+ * them, and with DELIVERY_RETENTION_MONTHS the months wholly older than that are dropped (never
+ * the current one). Months are those of DIGEST_TZ, the zone of issue dates.
+ */
+async function maintainPartitions(ctx: DigestContext, now: number): Promise<ReconcileReport['partitions']> {
+  const thisMonth = monthStart(dateInZone(new Date(now), ctx.settings.timeZone));
+  const options = { lockTimeoutMs: PARTITION_LOCK_TIMEOUT_MS };
+  const created = await unlessBusy(ctx, () =>
+    ensureDeliveryPartitions(ctx.db, [thisMonth, monthStart(thisMonth, 1)], options),
+  );
+  if (created.length > 0) ctx.logger.info({ months: created }, 'delivery partitions created');
+
+  const { retentionMonths } = ctx.settings;
+  if (retentionMonths === undefined) return { created, dropped: [] };
+  const dropped = await unlessBusy(ctx, () =>
+    dropDeliveryPartitionsBefore(ctx.db, monthStart(thisMonth, -retentionMonths), options),
+  );
+  if (dropped.length > 0) {
+    const months = dropped.map((month) => month.slice(0, 7)).join(', ');
+    ctx.logger.info(
+      { months: dropped, retentionMonths },
+      `dropped the deliveries of ${months}: older than DELIVERY_RETENTION_MONTHS=${retentionMonths}`,
+    );
+  }
+  return { created, dropped };
+}
+
+/** The months changed, or none when the locks were busy: a later pass does it. */
+async function unlessBusy(ctx: DigestContext, change: () => Promise<IsoDate[]>): Promise<IsoDate[]> {
+  try {
+    return await change();
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    ctx.logger.info('delivery partitions: locks busy, a later pass tries again');
+    return [];
+  }
 }

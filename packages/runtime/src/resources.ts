@@ -108,6 +108,7 @@ function digestSettings(config: Config): DigestSettings {
     retryHours: config.SEND_RETRY_HOURS,
     localHour: config.DIGEST_LOCAL_HOUR,
     leaseMs: config.SEND_LEASE_SECONDS * 1000,
+    retentionMonths: config.DELIVERY_RETENTION_MONTHS,
   };
 }
 
