@@ -45,6 +45,17 @@ function readersMorning(zone: RawBuilder<unknown>, hour: number) {
 /** A lease of `ms` milliseconds from the database's clock, the one every worker shares. */
 const leaseEnd = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
 
+/** The claimed delivery's subscriber (`s`) may still get mail. */
+const deliverable = sql<boolean>`(s.status = 'active' and s.paused_at is null)`;
+
+/**
+ * The issue's own month of the ledger: `issue_date` is the partition key, and given as a subquery
+ * of the issue, Postgres reads that one partition only (pruned as the query runs).
+ */
+function inIssueMonth(issueId: number, table = 'deliveries') {
+  return sql<boolean>`${sql.ref(`${table}.issue_date`)} = (select issue_date from issues where id = ${issueId})`;
+}
+
 export interface ClaimedDelivery {
   id: number;
   subscriberId: number;
@@ -60,10 +71,12 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Leases to `owner` (one send run) up to `limit` of the issue's due deliveries: queued and due,
- * or left `sending` by a run whose lease lapsed. Nothing is claimed unless the issue is sending
- * (not paused or cancelled). Rows of subscribers who are no longer active become skipped.
- * `skip locked` lets any number of runs claim side by side without waiting on each other.
+ * Leases to `owner` (one send run) up to `limit` of the issue's due deliveries, oldest due first,
+ * after putting back what a run that died left `sending` (its lease lapsed). Nothing is claimed
+ * unless the issue is sending (not paused or cancelled). Rows of subscribers who are no longer
+ * active become skipped. `skip locked` lets any number of runs claim side by side without
+ * waiting on each other; the due index hands the rows over in order, so a claim reads about
+ * `limit` of them however many are due.
  */
 export async function claimDueDeliveries(
   db: Db,
@@ -71,6 +84,7 @@ export async function claimDueDeliveries(
   owner: string,
   options: { limit: number; leaseMs: number },
 ): Promise<ClaimedDelivery[]> {
+  await requeueLapsedDeliveries(db, issueId);
   const { rows } = await sql<{
     id: number;
     subscriber_id: number;
@@ -83,27 +97,25 @@ export async function claimDueDeliveries(
     status: DeliveryStatus;
   }>`
     with target as (
-      select d.id, s.email, s.keywords, s.papers_per_email, s.top_when_no_match,
-             (s.status = 'active' and s.paused_at is null) as deliverable
+      select d.id, d.issue_date
       from deliveries d
-      join subscribers s on s.id = d.subscriber_id
       where d.issue_id = ${issueId}
-        and exists (select 1 from issues i where i.id = ${issueId} and i.status = 'sending')
-        and ((d.status = 'queued' and d.next_attempt_at <= now())
-          or (d.status = 'sending' and d.lease_expires_at < now()))
+        -- The issue's month, and none at all unless the issue is sending.
+        and d.issue_date = (select i.issue_date from issues i where i.id = ${issueId} and i.status = 'sending')
+        and d.status = 'queued' and d.next_attempt_at <= now()
       order by d.next_attempt_at, d.id
       limit ${options.limit}
       for update of d skip locked
     )
     update deliveries d
-    set status = case when t.deliverable then 'sending' else 'skipped' end,
+    set status = case when ${deliverable} then 'sending' else 'skipped' end,
         lease_owner = ${owner},
         lease_expires_at = ${leaseEnd(options.leaseMs)},
-        last_error = case when t.deliverable then d.last_error else 'subscriber is no longer active' end,
+        last_error = case when ${deliverable} then d.last_error else 'subscriber is no longer active' end,
         updated_at = now()
-    from target t
-    where d.id = t.id
-    returning d.id, d.subscriber_id, t.email, d.attempts, d.queued_at, t.keywords, t.papers_per_email, t.top_when_no_match, d.status
+    from target t, subscribers s
+    where d.id = t.id and d.issue_date = t.issue_date and s.id = d.subscriber_id
+    returning d.id, d.subscriber_id, s.email, d.attempts, d.queued_at, s.keywords, s.papers_per_email, s.top_when_no_match, d.status
   `.execute(db);
   return rows
     .filter((row) => row.status === 'sending')
@@ -247,33 +259,46 @@ export async function recordDeliveryResults(db: Db, owner: string, results: Deli
   `.execute(db);
 }
 
-/** Deliveries whose run died: their lease lapsed while `sending`. Back to `queued`, due at once. */
-export async function requeueLapsedDeliveries(db: Db): Promise<number> {
+/**
+ * Deliveries (of every issue, or of the one given) whose run died: their lease lapsed while
+ * `sending`. Back to `queued`, due at once.
+ */
+export async function requeueLapsedDeliveries(db: Db, issueId?: number): Promise<number> {
   const result = await db
     .updateTable('deliveries')
     .set({ status: releasedStatus, lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
     .where('status', '=', 'sending')
     .where('lease_expires_at', '<', sql<Date>`now()`)
+    .$if(issueId !== undefined, (qb) => qb.where('issue_id', '=', issueId as number))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
-/** Issues being sent (all, or the one given) that have deliveries due now, with how many. */
+/**
+ * Issues being sent (all, or the one given) that have deliveries due now, with how many, counted
+ * up to `atMost`: the send runs an issue gets stop growing well before its whole audience, and
+ * counting no further keeps each reconciler pass short however large the issue.
+ */
 export async function listIssuesWithDueDeliveries(
   db: Db,
+  atMost: number,
   issueId?: number,
 ): Promise<{ issueId: number; due: number }[]> {
-  const rows = await db
-    .selectFrom('deliveries as d')
-    .innerJoin('issues as i', 'i.id', 'd.issue_id')
-    .select(['d.issue_id as issueId', (eb) => eb.fn.countAll<number>().as('due')])
-    .where('i.status', '=', 'sending')
-    .where('d.status', '=', 'queued')
-    .where('d.next_attempt_at', '<=', sql<Date>`now()`)
-    .$if(issueId !== undefined, (qb) => qb.where('d.issue_id', '=', issueId as number))
-    .groupBy('d.issue_id')
-    .execute();
-  return rows.map((row) => ({ issueId: row.issueId, due: Number(row.due) }));
+  const { rows } = await sql<{ issueId: number; due: number }>`
+    select i.id as "issueId", due.count as due
+    from issues i
+    cross join lateral (
+      select count(*)::int as count from (
+        select from deliveries d
+        where d.issue_id = i.id and d.issue_date = i.issue_date
+          and d.status = 'queued' and d.next_attempt_at <= now()
+        limit ${atMost}
+      ) waiting
+    ) due
+    where i.status = 'sending' and due.count > 0 ${issueId === undefined ? sql`` : sql`and i.id = ${issueId}`}
+    order by i.id
+  `.execute(db);
+  return rows;
 }
 
 /** Deliveries waiting for their reader's morning: queued for later, never tried yet. */
@@ -282,6 +307,7 @@ export async function countScheduledDeliveries(db: Db, issueId: number): Promise
     .selectFrom('deliveries')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where('issue_id', '=', issueId)
+    .where(inIssueMonth(issueId))
     .where('status', '=', 'queued')
     .where('attempts', '=', 0)
     .where('last_error', 'is', null)
@@ -296,6 +322,7 @@ export async function nextDeliveryAttempt(db: Db, issueId: number): Promise<Date
     .selectFrom('deliveries')
     .select((eb) => eb.fn.min('next_attempt_at').as('next'))
     .where('issue_id', '=', issueId)
+    .where(inIssueMonth(issueId))
     .where('status', '=', 'queued')
     .executeTakeFirst();
   return row?.next ? new Date(row.next as Date) : undefined;
@@ -308,6 +335,7 @@ export async function countDeliveriesByStatus(db: Db, issueId: number): Promise<
     .selectFrom('deliveries')
     .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
     .where('issue_id', '=', issueId)
+    .where(inIssueMonth(issueId))
     .groupBy('status')
     .execute();
   const counts = emptyCounts();
@@ -363,12 +391,13 @@ export async function queueResend(
       updated_at: sql<Date>`now()`,
     })
     .where('issue_id', '=', issue.id)
+    .where('issue_date', '=', issue.issue_date)
     .where('status', 'in', selection.mode === 'failed' ? ['failed'] : ['failed', 'bounced', 'skipped'])
     .where('subscriber_id', 'in', audience)
     // Only the latest row of a subscriber is put back: an older failed one stays as it was.
-    .where(latestOfSubscriber(issue.id, 'deliveries'))
+    .where(latestOfSubscriber(issue, 'deliveries'))
     // Missing: not someone an earlier row of theirs reached (a failed resend after a first send).
-    .$if(selection.mode === 'missing', (qb) => qb.where(notReached(issue.id, 'deliveries')))
+    .$if(selection.mode === 'missing', (qb) => qb.where(notReached(issue, 'deliveries')))
     .returning('id')
     .execute();
   if (selection.mode === 'failed') return requeued.map((row) => row.id);
@@ -387,6 +416,7 @@ export async function queueResend(
               selectFrom('deliveries as d')
                 .select('d.id')
                 .where('d.issue_id', '=', issue.id)
+                .where('d.issue_date', '=', issue.issue_date)
                 .whereRef('d.subscriber_id', '=', 'subscribers.id'),
             ),
           ),
@@ -415,9 +445,10 @@ export async function queueResend(
                 eb.val(true).as('resend'),
               ])
               .where('d.issue_id', '=', issue.id)
+              .where('d.issue_date', '=', issue.issue_date)
               .where('d.status', '=', 'sent')
               .where('d.subscriber_id', 'in', audience)
-              .where(latestOfSubscriber(issue.id, 'd')),
+              .where(latestOfSubscriber(issue, 'd')),
           )
           .returning('id')
           .execute();
@@ -428,21 +459,23 @@ export async function queueResend(
 const issueDate = (issue: Pick<Issue, 'issue_date'>) =>
   sql<string>`${issue.issue_date}::date`.as('issue_date');
 
+type IssueRef = Pick<Issue, 'id' | 'issue_date'>;
+
 /** The row `table` is its subscriber's latest delivery of the issue (a resend is newer than the first). */
-function latestOfSubscriber(issueId: number, table: string) {
+function latestOfSubscriber(issue: IssueRef, table: string) {
   return sql<boolean>`not exists (
     select 1 from deliveries later
-    where later.issue_id = ${issueId}
+    where later.issue_id = ${issue.id} and later.issue_date = ${issue.issue_date}::date
       and later.subscriber_id = ${sql.ref(table)}.subscriber_id
       and later.id > ${sql.ref(table)}.id)`;
 }
 
 /** No delivery of the issue reached the subscriber of row `table`. */
-function notReached(issueId: number, table: string) {
+function notReached(issue: IssueRef, table: string) {
   return sql<boolean>`not exists (
     select 1 from deliveries got
-    where got.issue_id = ${issueId} and got.subscriber_id = ${sql.ref(table)}.subscriber_id
-      and got.status = 'sent')`;
+    where got.issue_id = ${issue.id} and got.issue_date = ${issue.issue_date}::date
+      and got.subscriber_id = ${sql.ref(table)}.subscriber_id and got.status = 'sent')`;
 }
 
 /** Cancelling an issue: what was still waiting is skipped; returns how many. */
@@ -451,6 +484,7 @@ export async function skipQueuedDeliveries(db: Db, issueId: number, reason: stri
     .updateTable('deliveries')
     .set({ status: 'skipped', last_error: reason, updated_at: sql<Date>`now()` })
     .where('issue_id', '=', issueId)
+    .where(inIssueMonth(issueId))
     .where('status', '=', 'queued')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -492,7 +526,8 @@ function deliveryListing(db: Db, issueId: number) {
       'd.next_attempt_at as nextAttemptAt',
       'd.sent_at as sentAt',
     ])
-    .where('d.issue_id', '=', issueId);
+    .where('d.issue_id', '=', issueId)
+    .where(inIssueMonth(issueId, 'd'));
 }
 
 export interface DeliverySearch {
@@ -547,7 +582,7 @@ export async function countFailuresByReason(db: Db, issueId: number): Promise<Fa
     select case when status = 'queued' then 'retrying' else status end as status,
            coalesce(last_error, 'no reason recorded') as reason, count(*)::int as count
     from deliveries
-    where issue_id = ${issueId}
+    where issue_id = ${issueId} and ${inIssueMonth(issueId)}
       and (status in ('failed', 'bounced') or (status = 'queued' and last_error is not null))
     group by 1, 2
     order by count desc, reason

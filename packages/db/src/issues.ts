@@ -72,6 +72,8 @@ export async function completeIssueIfDone(db: Db, issueId: number): Promise<bool
           selectFrom('deliveries')
             .select('id')
             .where('issue_id', '=', issueId)
+            // The issue's own month of the ledger only (its partition key).
+            .whereRef('deliveries.issue_date', '=', 'issues.issue_date')
             .where('status', 'in', ['queued', 'sending']),
         ),
       ),
@@ -257,6 +259,7 @@ export async function reopenIssuesWithWork(db: Db): Promise<number[]> {
         selectFrom('deliveries')
           .select('deliveries.id')
           .whereRef('deliveries.issue_id', '=', 'issues.id')
+          .whereRef('deliveries.issue_date', '=', 'issues.issue_date')
           .where('deliveries.status', 'in', ['queued', 'sending']),
       ),
     )

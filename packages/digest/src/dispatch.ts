@@ -6,6 +6,8 @@ import type { DigestContext, IssueKey } from './context.ts';
 export const CLAIM_SIZE = 200;
 /** Send runs enqueued for an issue at once: enough to keep every worker of a large deployment busy. */
 const MOST_RUNS_PER_ISSUE = 16;
+/** Due deliveries worth counting: more than this gets no more runs. */
+export const DUE_COUNTED = MOST_RUNS_PER_ISSUE * CLAIM_SIZE;
 
 /**
  * Enqueues send runs for an issue with `due` deliveries waiting. A run takes its work from the
@@ -27,7 +29,7 @@ export async function enqueueSendRuns(ctx: DigestContext, issueId: number, due: 
 
 /** Enqueues send runs for whatever of the issue is due now; returns how many runs. */
 export async function enqueueDueRuns(ctx: DigestContext, issueId: number, kind: string): Promise<number> {
-  const [due] = await listIssuesWithDueDeliveries(ctx.db, issueId);
+  const [due] = await listIssuesWithDueDeliveries(ctx.db, DUE_COUNTED, issueId);
   return due ? enqueueSendRuns(ctx, issueId, due.due, freshRound(kind)) : 0;
 }
 

@@ -9,7 +9,7 @@ export {
   type SendContext,
 } from './context.ts';
 export { controlIssue, type IssueAction } from './control.ts';
-export { requestBuild } from './dispatch.ts';
+export { DUE_COUNTED, requestBuild } from './dispatch.ts';
 export { type ImportResult, importPapers } from './import.ts';
 export {
   type CountsWithTotal,

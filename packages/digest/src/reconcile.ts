@@ -11,7 +11,7 @@ import {
   requeueLapsedDeliveries,
 } from '@digest/db';
 import type { DigestContext } from './context.ts';
-import { enqueueSendRuns } from './dispatch.ts';
+import { DUE_COUNTED, enqueueSendRuns } from './dispatch.ts';
 
 /** How often each worker runs a pass. */
 export const RECONCILE_INTERVAL_MS = 30_000;
@@ -46,7 +46,7 @@ export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<R
   await reopenIssuesWithWork(ctx.db);
 
   const runs: Record<number, number> = {};
-  for (const { issueId, due } of await listIssuesWithDueDeliveries(ctx.db)) {
+  for (const { issueId, due } of await listIssuesWithDueDeliveries(ctx.db, DUE_COUNTED)) {
     runs[issueId] = await enqueueSendRuns(ctx, issueId, due, round);
   }
 
