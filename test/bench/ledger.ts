@@ -168,7 +168,10 @@ function cases(ids: Ids): Case[] {
       run: (db) => claimDueDeliveries(db, ids.newest, 'bench-run', { limit: 200, leaseMs: 60_000 }),
     },
     { name: 'renewDeliveryLeases', run: (db) => renewDeliveryLeases(db, ids.liveRun, 60_000) },
-    { name: 'recordDeliveryResults (200)', run: (db) => recordDeliveryResults(db, ids.liveRun, ids.results) },
+    {
+      name: 'recordDeliveryResults (200)',
+      run: (db) => recordDeliveryResults(db, ids.newest, ids.liveRun, ids.results),
+    },
     { name: 'releaseDeliveries', run: (db) => releaseDeliveries(db, ids.liveRun) },
     { name: 'reconcile: requeueLapsedDeliveries', run: (db) => requeueLapsedDeliveries(db) },
     { name: 'reconcile: reopenIssuesWithWork', run: (db) => reopenIssuesWithWork(db) },

@@ -212,7 +212,12 @@ export const SOFT_BOUNCE_LIMIT = 3;
  * even if the lease lapsed meanwhile: that is the truth, and it keeps another run from sending
  * it again. A sent message clears the subscriber's soft-bounce count.
  */
-export async function recordDeliveryResults(db: Db, owner: string, results: DeliveryResult[]): Promise<void> {
+export async function recordDeliveryResults(
+  db: Db,
+  issueId: number,
+  owner: string,
+  results: DeliveryResult[],
+): Promise<void> {
   if (results.length === 0) return;
   await sql`
     with v as (
@@ -238,6 +243,7 @@ export async function recordDeliveryResults(db: Db, owner: string, results: Deli
           updated_at = now()
       from v
       where d.id = v.id
+        and ${inIssueMonth(issueId, 'd')}
         and ((d.status = 'sending' and d.lease_owner = ${owner})
           or (v.outcome = 'sent' and d.status in ('queued', 'sending')))
       returning d.subscriber_id, v.outcome, v.error
