@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './client.ts';
-import type { OutboxKind, OutboxMail } from './schema.ts';
+import type { NewSubscriber, OutboxKind, OutboxMail } from './schema.ts';
 
 /** Records a transactional mail that must go out; run it in the transaction that makes it due. */
 export async function insertOutboxMail(db: Db, kind: OutboxKind, subscriberId: number): Promise<OutboxMail> {
@@ -9,6 +9,31 @@ export async function insertOutboxMail(db: Db, kind: OutboxKind, subscriberId: n
     .values({ kind, subscriber_id: subscriberId })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Inserts a subscriber whose address is not known yet together with its first mail, in one
+ * statement: one round trip, and the mail commits with the row or not at all. Undefined when
+ * the address is known (a concurrent insert of it is waited for); its row is left as it was.
+ */
+export async function insertSubscriberWithMail(
+  db: Db,
+  subscriber: NewSubscriber,
+  kind: OutboxKind,
+): Promise<Pick<OutboxMail, 'id'> | undefined> {
+  return db
+    .with('created', (qb) =>
+      qb
+        .insertInto('subscribers')
+        .values(subscriber)
+        .onConflict((conflict) => conflict.expression(sql`lower(email)`).doNothing())
+        .returning('id'),
+    )
+    .insertInto('outbox')
+    .columns(['kind', 'subscriber_id'])
+    .expression((eb) => eb.selectFrom('created').select([sql.lit(kind).as('kind'), 'created.id']))
+    .returning('id')
+    .executeTakeFirst();
 }
 
 /** The newest mail of `kind` for the subscriber, e.g. to debounce repeated signups. */

@@ -7,11 +7,12 @@ import {
   findSubscriberByEmail,
   findSubscriberById,
   insertOutboxMail,
-  insertSubscriber,
+  insertSubscriberWithMail,
   latestOutboxMail,
   type OutboxKind,
   type OutboxMail,
   type Subscriber,
+  type SubscriberUpdate,
   updateSubscriber,
 } from '@digest/db';
 import type { Queues } from '@digest/queue';
@@ -54,35 +55,37 @@ export async function subscribe(ctx: SubscriptionContext, signup: Signup, consen
     consent_source: consent.source,
   };
 
-  let subscriber = await findSubscriberByEmail(ctx.db, signup.email);
-  if (!subscriber) {
-    subscriber = await insertSubscriber(ctx.db, { email: signup.email, status: 'pending', ...choices }).catch(
-      async (error: unknown) => {
-        // Two signups for one new address raced; the other one created the row.
-        if ((error as { code?: string }).code !== '23505') throw error;
-        return findSubscriberByEmail(ctx.db, signup.email);
-      },
-    );
-    if (!subscriber) return;
-  } else if (subscriber.status === 'pending' || subscriber.status === 'unsubscribed') {
-    // Only an unconfirmed or departed address may be (re)started by an anonymous request.
-    subscriber = await updateSubscriber(ctx.db, subscriber.id, { status: 'pending', ...choices });
-  } else {
-    // Active: nothing to do. Bounced or complained: never mail again from a form.
-    return;
-  }
+  // A new address, the common case: the row and its confirmation in one statement.
+  const created = await insertSubscriberWithMail(
+    ctx.db,
+    { email: signup.email, status: 'pending', ...choices },
+    'confirmation',
+  );
+  if (created) return enqueueOutboxMail(ctx, created);
 
-  await recordMail(ctx, 'confirmation', subscriber.id);
+  const subscriber = await findSubscriberByEmail(ctx.db, signup.email);
+  // Only an unconfirmed or departed address may be (re)started by an anonymous request. Active:
+  // nothing to do. Bounced or complained: never mail again from a form. Gone: erased meanwhile.
+  if (subscriber?.status !== 'pending' && subscriber?.status !== 'unsubscribed') return;
+  await recordMail(ctx, 'confirmation', subscriber.id, { status: 'pending', ...choices });
 }
 
 /**
  * Records a mail for the subscriber in the outbox, unless one of the same kind was recorded in
- * the last minute (a form sent twice), then hands it to the queue.
+ * the last minute (a form sent twice), then hands it to the queue. `change`, the update that
+ * makes the mail due, commits with it.
  */
-async function recordMail(ctx: SubscriptionContext, kind: OutboxKind, subscriberId: number): Promise<void> {
+async function recordMail(
+  ctx: SubscriptionContext,
+  kind: OutboxKind,
+  subscriberId: number,
+  change?: SubscriberUpdate,
+): Promise<void> {
   const mail = await ctx.db.transaction().execute(async (trx) => {
-    // Serialises requests for one subscriber, so the debounce below sees the other's mail.
-    await trx.selectFrom('subscribers').select('id').where('id', '=', subscriberId).forUpdate().execute();
+    // Locks the subscriber (the update does too), which serialises requests for one subscriber,
+    // so the debounce below sees the other's mail.
+    const lock = trx.selectFrom('subscribers').select('id').where('id', '=', subscriberId).forUpdate();
+    await (change ? updateSubscriber(trx, subscriberId, change) : lock.execute());
     const latest = await latestOutboxMail(trx, kind, subscriberId);
     if (latest && Date.now() - latest.created_at.getTime() < CONFIRMATION_DEDUP_MS) return undefined;
     return insertOutboxMail(trx, kind, subscriberId);
@@ -94,7 +97,7 @@ async function recordMail(ctx: SubscriptionContext, kind: OutboxKind, subscriber
  * Hands a recorded outbox mail to the queue. The row is the promise: if Redis cannot take the
  * job now, the reconciler enqueues it on its next pass, so the caller's answer stays the same.
  */
-async function enqueueOutboxMail(ctx: SubscriptionContext, mail: OutboxMail): Promise<void> {
+async function enqueueOutboxMail(ctx: SubscriptionContext, mail: Pick<OutboxMail, 'id'>): Promise<void> {
   await ctx.queues.enqueue('send-mail', { outboxId: mail.id }, { jobId: `mail-${mail.id}` }).catch(() => {});
 }
 

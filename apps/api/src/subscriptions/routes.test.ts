@@ -1,4 +1,5 @@
 import { deleteSubscriberByEmail, findSubscriberByEmail, type OutboxKind } from '@digest/db';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../../test/support/harness.ts';
 import { queuedOutboxMail } from '../../../../test/support/outbox.ts';
@@ -80,6 +81,22 @@ describe('signup', () => {
     const fresh = await postJson('/api/subscribe', { email: 'new@example.org' });
     expect([first.status, again.status, fresh.status]).toEqual([202, 202, 202]);
     expect(await again.json()).toEqual(await fresh.json());
+  });
+
+  it('records one subscriber and one confirmation for a form sent twice at once; a minute on, mails again', async () => {
+    const { db } = harness.resources;
+    const twice = await Promise.all(
+      [1, 2].map(() => postJson('/api/subscribe', { email: 'twice@example.org' })),
+    );
+    expect(twice.map((response) => response.status)).toEqual([202, 202]);
+    expect(await outboxMail('confirmation')).toHaveLength(1);
+
+    await sql`update outbox set created_at = now() - interval '61 seconds'`.execute(db);
+    const later = await postJson('/api/subscribe', { email: 'Twice@example.org', cadence: 'weekly' });
+    expect(later.status).toBe(202);
+    expect(await outboxMail('confirmation')).toHaveLength(2);
+    const rows = await db.selectFrom('subscribers').selectAll().execute();
+    expect(rows).toMatchObject([{ email: 'twice@example.org', status: 'pending', cadence: 'weekly' }]);
   });
 
   it('rejects bad input with a 400 error body and stores nothing', async () => {
