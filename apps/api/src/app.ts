@@ -1,7 +1,6 @@
 import { AppError } from '@digest/core';
 import type { Resources } from '@digest/runtime';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireAdminToken } from './admin/auth.ts';
@@ -11,6 +10,7 @@ import { archiveRoutes } from './archive/routes.ts';
 import { createMetrics } from './health/metrics.ts';
 import { healthRoutes } from './health/routes.ts';
 import { assetRoutes } from './http/assets.ts';
+import { limitBody } from './http/body-limit.ts';
 import { clientAddressOf } from './http/client.ts';
 import { contentSecurityPolicy } from './http/csp.ts';
 import { errorHandler, notFound } from './http/errors.ts';
@@ -40,8 +40,8 @@ export function createApp(deps: ApiDeps, options: { confirmSubscription?: Confir
   const tooLarge = (): never => {
     throw new AppError('payload_too_large', 'The request body is too large.');
   };
-  const importLimit = bodyLimit({ maxSize: ADMIN_IMPORT_BODY_LIMIT, onError: tooLarge });
-  const publicLimit = bodyLimit({ maxSize: PUBLIC_BODY_LIMIT, onError: tooLarge });
+  const importLimit = limitBody(ADMIN_IMPORT_BODY_LIMIT, tooLarge);
+  const publicLimit = limitBody(PUBLIC_BODY_LIMIT, tooLarge);
 
   const metrics = createMetrics(deps.db, deps.queues);
   const onError = errorHandler(logger);

@@ -135,9 +135,18 @@ describe('signup', () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
 
-    const huge = await postJson('/api/subscribe', { email: 'a@example.org', padding: 'x'.repeat(70 * 1024) });
-    expect(huge.status).toBe(413);
-    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    const body = JSON.stringify({ email: 'a@example.org', padding: 'x'.repeat(70 * 1024) });
+    // Streamed (counted as it arrives) and with a declared length (refused before it is read).
+    for (const headers of [{}, { 'content-length': String(body.length) }] as Record<string, string>[]) {
+      const huge = await postJson('/api/subscribe', body, headers);
+      expect(huge.status).toBe(413);
+      expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    }
+    const small = JSON.stringify({ email: 'small@example.org' });
+    expect((await postJson('/api/subscribe', small, { 'content-length': String(small.length) })).status).toBe(
+      202,
+    );
+    expect(await findSubscriberByEmail(harness.resources.db, 'a@example.org')).toBeUndefined();
   });
 
   it('limits signups per client per minute, counting only valid ones', async () => {
