@@ -1,7 +1,6 @@
 import { AppError } from '@digest/core';
 import type { Resources } from '@digest/runtime';
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireAdminToken } from './admin/auth.ts';
 import { adminConsole } from './admin/console.ts';
@@ -12,6 +11,7 @@ import { healthRoutes } from './health/routes.ts';
 import { assetRoutes } from './http/assets.ts';
 import { limitBody } from './http/body-limit.ts';
 import { clientAddressOf } from './http/client.ts';
+import { corsFor } from './http/cors.ts';
 import { contentSecurityPolicy } from './http/csp.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { whileRedisIsUp } from './http/outage.ts';
@@ -55,7 +55,7 @@ export function createApp(deps: ApiDeps, options: { confirmSubscription?: Confir
     .use(secureHeaders())
     .use(contentSecurityPolicy)
     .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
-    .use('/api/subscribe', cors({ origin: config.ALLOWED_ORIGINS, allowMethods: ['POST'], maxAge: 600 }))
+    .use('/api/subscribe', corsFor(config.ALLOWED_ORIGINS))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
     .use('/api/admin/*', whileRedisIsUp(deps.redis))
     .use('/api/subscribe', whileRedisIsUp(deps.redis))

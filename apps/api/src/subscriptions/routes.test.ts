@@ -265,6 +265,34 @@ describe('signup from embedding sites and behind proxies', () => {
       { origin: 'https://evil.example' },
     );
     expect(other.status).toBe(403);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it("answers a listed site's preflight, and lets its page read an error", async () => {
+    const preflight = (origin: string) =>
+      app.request('/api/subscribe', {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+    const listed = await preflight('https://embed.example');
+    expect(listed.status).toBe(204);
+    expect(Object.fromEntries(listed.headers)).toMatchObject({
+      'access-control-allow-origin': 'https://embed.example',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '600',
+      vary: 'Origin, Access-Control-Request-Headers',
+    });
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+
+    const invalid = await postJson('/api/subscribe', { email: 'nope' }, { origin: 'https://embed.example' });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('access-control-allow-origin')).toBe('https://embed.example');
+    expect(invalid.headers.get('vary')).toBe('Origin');
   });
 
   it('counts each client behind a trusted proxy on its own, records its address, and ignores forged hops', async () => {
