@@ -1,6 +1,7 @@
 import { type Job, type JobsOptions, Queue } from 'bullmq';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
+import { groupCommit } from './group-commit.ts';
 
 /** One Redis server, or a Redis Cluster: BullMQ and the rate limits work on either. */
 export type RedisConnection = Redis | Cluster;
@@ -46,6 +47,9 @@ export function redisKeyPrefix(prefix: string): string {
   return `{${prefix}}`;
 }
 
+/** Jobs per addBulk of enqueueGrouped: one pipeline, bounded. */
+const GROUP_MAX = 500;
+
 export interface EnqueueOptions {
   /** Derived from domain ids, so enqueueing the same work twice is a no-op. */
   jobId?: string;
@@ -58,6 +62,7 @@ export class Queues {
   readonly connection: RedisConnection;
   /** The hash-tagged prefix of every key: queues, and any other key the app writes. */
   readonly prefix: string;
+  private readonly grouped = new Map<JobName, (item: { data: unknown; jobId: string }) => Promise<void>>();
 
   constructor(connection: RedisConnection, prefix: string, onError: (error: Error) => void) {
     this.connection = connection;
@@ -96,6 +101,23 @@ export class Queues {
         opts: { ...job.options, jobId: item.jobId },
       })),
     );
+  }
+
+  /**
+   * Adds a job like `enqueue` with a job id, together with the others of its name enqueued while
+   * the previous batch was in flight: one round trip for them all (see groupCommit). For work
+   * that every request adds, such as a signup's confirmation mail.
+   */
+  enqueueGrouped<Name extends JobName>(name: Name, data: JobData<Name>, jobId: string): Promise<void> {
+    let add = this.grouped.get(name);
+    if (!add) {
+      add = groupCommit(
+        (items) => this.enqueueBulk(name, items as { data: JobData<Name>; jobId: string }[]),
+        GROUP_MAX,
+      );
+      this.grouped.set(name, add);
+    }
+    return add({ data, jobId });
   }
 
   queueOf(name: JobName): Queue {

@@ -98,7 +98,7 @@ async function recordMail(
  * job now, the reconciler enqueues it on its next pass, so the caller's answer stays the same.
  */
 async function enqueueOutboxMail(ctx: SubscriptionContext, mail: Pick<OutboxMail, 'id'>): Promise<void> {
-  await ctx.queues.enqueue('send-mail', { outboxId: mail.id }, { jobId: `mail-${mail.id}` }).catch(() => {});
+  await ctx.queues.enqueueGrouped('send-mail', { outboxId: mail.id }, `mail-${mail.id}`).catch(() => {});
 }
 
 /** Reads the subscriber a token is for, without changing anything (what a GET may do). */
