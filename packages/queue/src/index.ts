@@ -1,4 +1,5 @@
 export { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
+export { groupCommit } from './group-commit.ts';
 export {
   createRedis,
   type EnqueueOptions,

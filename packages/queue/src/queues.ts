@@ -62,7 +62,7 @@ export class Queues {
   readonly connection: RedisConnection;
   /** The hash-tagged prefix of every key: queues, and any other key the app writes. */
   readonly prefix: string;
-  private readonly grouped = new Map<JobName, (item: { data: unknown; jobId: string }) => Promise<void>>();
+  private readonly grouped = new Map<JobName, (item: { data: unknown; jobId: string }) => Promise<unknown>>();
 
   constructor(connection: RedisConnection, prefix: string, onError: (error: Error) => void) {
     this.connection = connection;
@@ -108,7 +108,7 @@ export class Queues {
    * the previous batch was in flight: one round trip for them all (see groupCommit). For work
    * that every request adds, such as a signup's confirmation mail.
    */
-  enqueueGrouped<Name extends JobName>(name: Name, data: JobData<Name>, jobId: string): Promise<void> {
+  async enqueueGrouped<Name extends JobName>(name: Name, data: JobData<Name>, jobId: string): Promise<void> {
     let add = this.grouped.get(name);
     if (!add) {
       add = groupCommit(
@@ -117,7 +117,7 @@ export class Queues {
       );
       this.grouped.set(name, add);
     }
-    return add({ data, jobId });
+    await add({ data, jobId });
   }
 
   queueOf(name: JobName): Queue {

@@ -1,5 +1,5 @@
 import { AppError } from '@digest/core';
-import type { RedisConnection } from '@digest/queue';
+import { groupCommit, type RedisConnection } from '@digest/queue';
 
 /**
  * One sliding window in a sorted set: drops the entries older than the window, records this
@@ -26,22 +26,32 @@ export interface SlidingWindow {
   take(key: string): Promise<number>;
 }
 
-/** At most `limit` attempts per key in any `windowMs`, counted in Redis and shared by every API process. */
+/** Takes per pipeline: one round trip, bounded. */
+const TAKES_PER_ROUND_TRIP = 500;
+
+/**
+ * At most `limit` attempts per key in any `windowMs`, counted in Redis and shared by every API
+ * process. The takes of concurrent requests share a pipeline (group commit): one round trip for
+ * every take that arrived while the previous one was in flight.
+ */
 export function slidingWindow(
   redis: RedisConnection,
   keyPrefix: string,
   limit: number,
   windowMs: number,
 ): SlidingWindow {
-  return {
-    async take(key) {
+  const take = groupCommit(async (keys: string[]) => {
+    const pipeline = redis.pipeline();
+    for (const key of keys) {
       const unique = Math.random().toString(36).slice(2);
-      const waitMs = Number(
-        await redis.eval(SLIDING_WINDOW, 1, `${keyPrefix}:${key}`, windowMs, limit, unique),
-      );
-      return Math.ceil(waitMs / 1000);
-    },
-  };
+      pipeline.eval(SLIDING_WINDOW, 1, `${keyPrefix}:${key}`, windowMs, limit, unique);
+    }
+    return ((await pipeline.exec()) ?? []).map(([error, waitMs]) => {
+      if (error) throw error;
+      return Math.ceil(Number(waitMs) / 1000);
+    });
+  }, TAKES_PER_ROUND_TRIP);
+  return { take };
 }
 
 /** A `rate_limited` AppError (429 with Retry-After) once the client used up its window. */
