@@ -2,23 +2,30 @@ import { AppError } from '@digest/core';
 import { groupCommit, type RedisConnection } from '@digest/queue';
 
 /**
- * One sliding window in a sorted set: drops the entries older than the window, records this
- * attempt if fewer than the limit remain, else answers how many ms until the oldest one leaves.
- * Refused attempts are not recorded, so a client that keeps hammering is let in as the window
- * slides. Redis's clock, so every API process agrees.
+ * Sliding windows in sorted sets, one attempt for each key given (a key may come twice): drops
+ * the entries older than the window, records the attempt if fewer than the limit remain, else
+ * answers how many ms until the oldest one leaves. Refused attempts are not recorded, so a
+ * client that keeps hammering is let in as the window slides. Redis's clock, so every API
+ * process agrees. ARGV: window ms, limit, then one unique member suffix per key.
  */
-const SLIDING_WINDOW = `
+const SLIDING_WINDOWS = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 0
+local limit = tonumber(ARGV[2])
+local waits = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) < limit then
+    redis.call('ZADD', key, now, now .. ':' .. ARGV[2 + i])
+    redis.call('PEXPIRE', key, window)
+    waits[i] = 0
+  else
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    waits[i] = math.max(1, tonumber(oldest[2]) + window - now)
+  end
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
+return waits
 `;
 
 export interface SlidingWindow {
@@ -26,13 +33,13 @@ export interface SlidingWindow {
   take(key: string): Promise<number>;
 }
 
-/** Takes per pipeline: one round trip, bounded. */
-const TAKES_PER_ROUND_TRIP = 500;
+/** Attempts per script call: one round trip, bounded. */
+const TAKES_PER_CALL = 500;
 
 /**
  * At most `limit` attempts per key in any `windowMs`, counted in Redis and shared by every API
- * process. The takes of concurrent requests share a pipeline (group commit): one round trip for
- * every take that arrived while the previous one was in flight.
+ * process. The attempts of concurrent requests go in one script call (group commit): one round
+ * trip for all that arrived while the previous call was in flight.
  */
 export function slidingWindow(
   redis: RedisConnection,
@@ -41,16 +48,18 @@ export function slidingWindow(
   windowMs: number,
 ): SlidingWindow {
   const take = groupCommit(async (keys: string[]) => {
-    const pipeline = redis.pipeline();
-    for (const key of keys) {
-      const unique = Math.random().toString(36).slice(2);
-      pipeline.eval(SLIDING_WINDOW, 1, `${keyPrefix}:${key}`, windowMs, limit, unique);
-    }
-    return ((await pipeline.exec()) ?? []).map(([error, waitMs]) => {
-      if (error) throw error;
-      return Math.ceil(Number(waitMs) / 1000);
-    });
-  }, TAKES_PER_ROUND_TRIP);
+    const uniques = keys.map(() => Math.random().toString(36).slice(2));
+    const fullKeys = keys.map((key) => `${keyPrefix}:${key}`);
+    const waits = (await redis.eval(
+      SLIDING_WINDOWS,
+      keys.length,
+      ...fullKeys,
+      windowMs,
+      limit,
+      ...uniques,
+    )) as number[];
+    return waits.map((waitMs) => Math.ceil(waitMs / 1000));
+  }, TAKES_PER_CALL);
   return { take };
 }
 
