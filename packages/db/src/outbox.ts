@@ -12,28 +12,44 @@ export async function insertOutboxMail(db: Db, kind: OutboxKind, subscriberId: n
 }
 
 /**
- * Inserts a subscriber whose address is not known yet together with its first mail, in one
- * statement: one round trip, and the mail commits with the row or not at all. Undefined when
- * the address is known (a concurrent insert of it is waited for); its row is left as it was.
+ * Inserts the subscribers whose address is not known yet, each with its first mail, in one
+ * statement: one round trip however many, and a mail commits with its row or not at all. Answers,
+ * in order, the id of each one's mail, or undefined where the address was known (a concurrent
+ * insert of it is waited for; a known row is left as it was) or came earlier in the list (case
+ * aside: the first is inserted).
  */
-export async function insertSubscriberWithMail(
+export async function insertSubscribersWithMail(
   db: Db,
-  subscriber: NewSubscriber,
+  subscribers: NewSubscriber[],
   kind: OutboxKind,
-): Promise<Pick<OutboxMail, 'id'> | undefined> {
-  return db
+): Promise<(number | undefined)[]> {
+  const first = new Map<string, NewSubscriber>();
+  for (const subscriber of subscribers) {
+    if (!first.has(subscriber.email.toLowerCase())) first.set(subscriber.email.toLowerCase(), subscriber);
+  }
+  const rows = await db
     .with('created', (qb) =>
       qb
         .insertInto('subscribers')
-        .values(subscriber)
+        .values([...first.values()])
         .onConflict((conflict) => conflict.expression(sql`lower(email)`).doNothing())
-        .returning('id'),
+        .returning(['id', 'email']),
     )
-    .insertInto('outbox')
-    .columns(['kind', 'subscriber_id'])
-    .expression((eb) => eb.selectFrom('created').select([sql.lit(kind).as('kind'), 'created.id']))
-    .returning('id')
-    .executeTakeFirst();
+    .with('mail', (qb) =>
+      qb
+        .insertInto('outbox')
+        .columns(['kind', 'subscriber_id'])
+        .expression((eb) => eb.selectFrom('created').select([sql.lit(kind).as('kind'), 'created.id']))
+        .returning(['id', 'subscriber_id']),
+    )
+    .selectFrom('created')
+    .innerJoin('mail', 'mail.subscriber_id', 'created.id')
+    .select(['created.email', 'mail.id'])
+    .execute();
+  const mailIds = new Map(rows.map((row) => [row.email, row.id]));
+  return subscribers.map((subscriber) =>
+    first.get(subscriber.email.toLowerCase()) === subscriber ? mailIds.get(subscriber.email) : undefined,
+  );
 }
 
 /** The newest mail of `kind` for the subscriber, e.g. to debounce repeated signups. */

@@ -1,5 +1,4 @@
 export { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
-export { groupCommit } from './group-commit.ts';
 export {
   createRedis,
   type EnqueueOptions,

@@ -1,7 +1,7 @@
+import { groupCommit } from '@digest/core';
 import { type Job, type JobsOptions, Queue } from 'bullmq';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { JOBS, type JobData, type JobName, QUEUE_NAMES, type QueueName, RETENTION } from './catalog.ts';
-import { groupCommit } from './group-commit.ts';
 
 /** One Redis server, or a Redis Cluster: BullMQ and the rate limits work on either. */
 export type RedisConnection = Redis | Cluster;

@@ -1,4 +1,4 @@
-import { AppError, parseInput } from '@digest/core';
+import { AppError, groupCommit, parseInput } from '@digest/core';
 import {
   activatePendingSubscriber,
   type ConsentSource,
@@ -7,8 +7,9 @@ import {
   findSubscriberByEmail,
   findSubscriberById,
   insertOutboxMail,
-  insertSubscriberWithMail,
+  insertSubscribersWithMail,
   latestOutboxMail,
+  type NewSubscriber,
   type OutboxKind,
   type OutboxMail,
   type Subscriber,
@@ -56,18 +57,37 @@ export async function subscribe(ctx: SubscriptionContext, signup: Signup, consen
   };
 
   // A new address, the common case: the row and its confirmation in one statement.
-  const created = await insertSubscriberWithMail(
-    ctx.db,
-    { email: signup.email, status: 'pending', ...choices },
-    'confirmation',
-  );
-  if (created) return enqueueOutboxMail(ctx, created);
+  const created = await insertNewAddress(ctx.db, { email: signup.email, status: 'pending', ...choices });
+  if (created) return enqueueOutboxMail(ctx, { id: created });
 
   const subscriber = await findSubscriberByEmail(ctx.db, signup.email);
   // Only an unconfirmed or departed address may be (re)started by an anonymous request. Active:
   // nothing to do. Bounced or complained: never mail again from a form. Gone: erased meanwhile.
   if (subscriber?.status !== 'pending' && subscriber?.status !== 'unsubscribed') return;
   await recordMail(ctx, 'confirmation', subscriber.id, { status: 'pending', ...choices });
+}
+
+/** New addresses per statement: one round trip, bounded. */
+const SIGNUPS_PER_STATEMENT = 200;
+const newAddressInserts = new WeakMap<Db, (subscriber: NewSubscriber) => Promise<number | undefined>>();
+
+/**
+ * Inserts a new address with its confirmation mail, together with the others that arrive while
+ * the previous statement is in flight (group commit, one statement a database handle at a time):
+ * the id of its mail, or undefined when the address is known. The rows are validated signups,
+ * which no constraint refuses one by one: a statement fails as a whole (Postgres away), and each
+ * of its signups with it.
+ */
+function insertNewAddress(db: Db, subscriber: NewSubscriber): Promise<number | undefined> {
+  let insert = newAddressInserts.get(db);
+  if (!insert) {
+    insert = groupCommit(
+      (subscribers: NewSubscriber[]) => insertSubscribersWithMail(db, subscribers, 'confirmation'),
+      SIGNUPS_PER_STATEMENT,
+    );
+    newAddressInserts.set(db, insert);
+  }
+  return insert(subscriber);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { AppError } from '@digest/core';
-import { groupCommit, type RedisConnection } from '@digest/queue';
+import { AppError, groupCommit } from '@digest/core';
+import type { RedisConnection } from '@digest/queue';
 
 /**
  * Sliding windows in sorted sets, one attempt for each key given (a key may come twice): drops
