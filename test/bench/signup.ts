@@ -20,13 +20,18 @@ export interface SignupResult {
   bare: LoadResult;
 }
 
-/** Unique addresses, so every request is a real signup (insert, token, confirmation job). */
+/** Addresses signed up so far by this process: each run continues the count. */
+let signups = 0;
+
+/**
+ * Unique addresses, across runs too, so every request is a real signup (insert, token,
+ * confirmation job), never a repeat that the known-address path or the per-inbox limit answers.
+ */
 function load(
   url: string,
   seconds: number,
   options: { connections: number; rate?: number },
 ): Promise<LoadResult> {
-  let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -40,7 +45,7 @@ function load(
           {
             setupRequest: (request) => ({
               ...request,
-              body: JSON.stringify({ email: `load-${process.pid}-${next++}@bench.example.org` }),
+              body: JSON.stringify({ email: `load-${process.pid}-${signups++}@bench.example.org` }),
             }),
           },
         ],
