@@ -69,12 +69,21 @@ describe('on a three-node Redis Cluster', () => {
     expect(counts.filter((count) => count > 0)).toHaveLength(1);
   });
 
-  it('counts signups per client on the cluster too', async () => {
-    const limit = clientRateLimiter(
-      slidingWindow(harness.resources.redis, `${harness.resources.queues.prefix}:ratelimit:test`, 1, 60_000),
-    );
+  it('counts signups per client and queues their mail on the cluster too, many at once', async () => {
+    const { redis, queues } = harness.resources;
+    const limit = clientRateLimiter(slidingWindow(redis, `${queues.prefix}:ratelimit:test`, 1, 60_000));
     await limit('203.0.113.7');
-    await expect(limit('203.0.113.7')).rejects.toMatchObject({ code: 'rate_limited' });
-    await limit('203.0.113.8');
+    // Taken together (one script call for several keys) while the first call is in flight.
+    const takes = await Promise.allSettled(['203.0.113.7', '203.0.113.8', '203.0.113.9'].map(limit));
+    expect(takes.map((take) => take.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+
+    // Jobs never run here: no outbox rows, so the worker finds nothing due and the jobs just end.
+    await Promise.all(
+      [901, 902, 903].map((id) => queues.enqueueGrouped('send-mail', { outboxId: id }, `mail-${id}`)),
+    );
+    const jobs = await Promise.all(
+      [901, 902, 903].map((id) => queues.queueOf('send-mail').getJob(`mail-${id}`)),
+    );
+    expect(jobs.map((job) => job?.data)).toEqual([{ outboxId: 901 }, { outboxId: 902 }, { outboxId: 903 }]);
   });
 });
