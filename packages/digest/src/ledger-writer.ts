@@ -11,16 +11,16 @@ const LEDGER_GIVE_UP_MS = 10 * 60_000;
 /**
  * Records delivery outcomes as soon as it can, while sending goes on: an outcome is written at
  * once when no write is in flight, else with every outcome that arrived meanwhile, as soon as
- * that write returns (group commit). So what a crash can leave sent but unrecorded is what the
- * relay accepted during one write's round trip, about one message per SMTP connection, however
- * fast the sending.
+ * that write returns (group commit). `add` says when its outcome's write has returned: the SMTP
+ * session that carried the message writes no other message until then, so what a crash can leave
+ * sent but unrecorded is at most one message per SMTP connection, however fast the sending.
  *
  * A write that fails (Postgres restarting) is retried until it succeeds; meanwhile the writer is
  * unhealthy and the run must not send: `whenHealthy` resolves once writes go through again, so
  * unrecorded sends never pile up.
  */
 export class LedgerWriter {
-  private buffer: DeliveryResult[] = [];
+  private buffer: { result: DeliveryResult; written: () => void }[] = [];
   private writing: Promise<void> | undefined;
   private failure: unknown;
   private recovered: Promise<void> | undefined;
@@ -46,9 +46,12 @@ export class LedgerWriter {
     return this.recovered ?? Promise.resolve();
   }
 
-  add(result: DeliveryResult): void {
-    this.buffer.push(result);
-    this.writeNext();
+  /** Queues `result`; resolves once the write carrying it has returned (recorded, or given up). */
+  add(result: DeliveryResult): Promise<void> {
+    return new Promise((written) => {
+      this.buffer.push({ result, written });
+      this.writeNext();
+    });
   }
 
   /** Writes everything added so far; throws if a write was given up. */
@@ -61,7 +64,8 @@ export class LedgerWriter {
   private writeNext(): void {
     if (this.writing || this.buffer.length === 0) return;
     const batch = this.buffer.splice(0, LEDGER_BATCH_MAX);
-    this.writing = this.writeUntilDone(batch).then(() => {
+    this.writing = this.writeUntilDone(batch.map((entry) => entry.result)).then(() => {
+      for (const entry of batch) entry.written();
       this.writing = undefined;
       this.writeNext();
     });

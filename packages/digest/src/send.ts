@@ -53,7 +53,7 @@ export async function sendIssue(
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
     outcome[TALLY[result.outcome]]++;
-    ledger.add(result);
+    return ledger.add(result);
   };
 
   try {
@@ -70,8 +70,15 @@ export async function sendIssue(
         // A failing ledger write holds sending back until it goes through.
         await ledger.whenHealthy();
         if (!canSend()) return;
-        const result = await deliverOne(ctx, messages, delivery, blocked, canSend);
-        if (result) record(result);
+        // The session that carries this message sends no other until its outcome is written.
+        const recorded = Promise.withResolvers<void>();
+        let written = Promise.resolve();
+        try {
+          const result = await deliverOne(ctx, messages, delivery, blocked, canSend, recorded.promise);
+          if (result) written = record(result);
+        } finally {
+          void written.then(recorded.resolve);
+        }
       });
       if (!lease.valid) break;
     }
@@ -110,6 +117,7 @@ async function deliverOne(
   delivery: ClaimedDelivery,
   blocked: Map<string, Date>,
   canSend: () => boolean,
+  recorded: Promise<void>,
 ): Promise<DeliveryResult | undefined> {
   const domain = domainOf(delivery.email);
   const backingOff = blocked.get(domain);
@@ -138,7 +146,7 @@ async function deliverOne(
     ...subscriberLinks(ctx.settings.publicBaseUrl, ctx.tokens, delivery.subscriberId),
   });
   try {
-    await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw });
+    await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw, recorded });
     return { id: delivery.id, outcome: 'sent', smtpMessageId: messageId };
   } catch (error) {
     const failure = classifySendError(error);

@@ -62,13 +62,16 @@ export interface Transaction {
   data: readonly Buffer[];
   /** An address needs SMTPUTF8 (RFC 6531). */
   smtpUtf8: boolean;
+  /** Settles once the sender has recorded this message's outcome (see OutgoingMessage). */
+  recorded?: Promise<unknown> | undefined;
 }
 
 /**
  * One SMTP session to the relay, for many messages one after the other. Each transaction is two
  * writes: the envelope and DATA pipelined in one (RFC 2920, when offered), then the message
  * followed by the end-of-data line, which the next message's envelope may follow at once (one
- * round trip a message). A connection that errs is closed and never used again.
+ * round trip a message). The next message's content waits until the previous one's outcome is
+ * recorded (`Transaction.recorded`). A connection that errs is closed and never used again.
  */
 export class SmtpConnection {
   private socket: net.Socket;
@@ -81,6 +84,8 @@ export class SmtpConnection {
   private readonly waiters: Waiter[] = [];
   private failure: SmtpError | undefined;
   private readonly closeListeners = new Set<(error: SmtpError) => void>();
+  /** Settles once the sender recorded what became of the last message this session wrote. */
+  private previousRecorded: Promise<unknown> = Promise.resolve();
 
   private constructor(socket: net.Socket, endpoint: SmtpEndpoint) {
     this.socket = socket;
@@ -122,7 +127,7 @@ export class SmtpConnection {
    * that cannot have delivered it), saying whether the next message's envelope may follow now.
    */
   async send(
-    { from, to, data, smtpUtf8 }: Transaction,
+    { from, to, data, smtpUtf8, recorded }: Transaction,
     onDataWritten: (mayPipelineNext: boolean) => void,
   ): Promise<string> {
     this.assertUsable();
@@ -146,6 +151,10 @@ export class SmtpConnection {
       else await this.reset();
       throw refused;
     }
+    // The previous message's outcome must be on record before this one may be accepted too.
+    await this.previousRecorded.catch(() => undefined);
+    this.assertUsable();
+    this.previousRecorded = recorded ?? Promise.resolve();
     const ended = endsWithLineBreak(data) ? [...data, END_OF_DATA] : [...data, CRLF, END_OF_DATA];
     const accepted = this.command(ended, END_OF_DATA_COMMAND);
     onDataWritten(pipelining);

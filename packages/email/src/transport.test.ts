@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/support/processes.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/support/smtp.ts';
 import { compileMessage, personalise } from './mime.ts';
 import { parseSmtpUrl } from './smtp-options.ts';
@@ -125,6 +126,29 @@ describe('the SMTP client under the transport', () => {
     transport.close();
     const [mail] = await server.waitFor(1);
     expect(mail?.raw).toBe(raw);
+  });
+
+  it('writes no second message on a session until the first one is on record', async () => {
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    const recorded = Promise.withResolvers<void>();
+    const to = (name: string) => `${name}@example.org`;
+    const first = transport.send({
+      from: message.envelopeFrom,
+      to: to('first'),
+      raw: personalise(message, { to: to('first') }).raw,
+      recorded: recorded.promise,
+    });
+    const second = send(transport, to('second'));
+    await first;
+    await server.waitFor(1);
+    // The second envelope goes ahead; its content does not, while the first is unrecorded.
+    await eventually(async () => server?.recipientAttempts.get(to('second')), 5_000, 'the second RCPT TO');
+    expect(server.messages.map((mail) => mail.envelopeTo[0])).toEqual([to('first')]);
+    recorded.resolve();
+    await second;
+    transport.close();
+    expect((await server.waitFor(2)).map((mail) => mail.envelopeTo[0])).toEqual([to('first'), to('second')]);
   });
 
   it('logs in with AUTH LOGIN when that is all the relay offers', async () => {

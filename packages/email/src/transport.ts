@@ -11,6 +11,12 @@ export interface OutgoingMessage {
   to: string;
   /** The complete RFC 5322 message with CRLF line ends, already personalised: whole or in pieces. */
   raw: string | readonly Buffer[];
+  /**
+   * Settles once the sender has durably recorded this message's outcome. Until then the session
+   * that carried it writes no other message, so a crash leaves at most one message per session
+   * accepted and unrecorded. Left out: nothing to wait for.
+   */
+  recorded?: Promise<unknown>;
 }
 
 export interface MailTransport {
@@ -48,6 +54,7 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
         to: to.address,
         data: dotStuffed(signed),
         smtpUtf8: from.utf8 || to.utf8,
+        recorded: message.recorded,
       });
       return { response };
     },
