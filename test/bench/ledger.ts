@@ -149,6 +149,7 @@ interface Case {
 
 interface Ids {
   newest: number;
+  newestDate: string;
   /** The issue before it, sent two weeks ago. */
   settled: number;
   settledDate: string;
@@ -170,7 +171,8 @@ function cases(ids: Ids): Case[] {
     { name: 'renewDeliveryLeases', run: (db) => renewDeliveryLeases(db, ids.liveRun, 60_000) },
     {
       name: 'recordDeliveryResults (200)',
-      run: (db) => recordDeliveryResults(db, ids.newest, ids.liveRun, ids.results),
+      run: (db) =>
+        recordDeliveryResults(db, { id: ids.newest, issue_date: ids.newestDate }, ids.liveRun, ids.results),
     },
     { name: 'releaseDeliveries', run: (db) => releaseDeliveries(db, ids.liveRun) },
     { name: 'reconcile: requeueLapsedDeliveries', run: (db) => requeueLapsedDeliveries(db) },
@@ -404,7 +406,7 @@ async function main(): Promise<void> {
       .select('id')
       .where('issue_date', '=', NEXT_MONTH)
       .executeTakeFirstOrThrow();
-    const newest = (issues.at(-1) as { id: number }).id;
+    const { id: newest, issue_date: newestDate } = issues.at(-1) as { id: number; issue_date: string };
     const { id: settled, issue_date: settledDate } = issues.at(-2) as { id: number; issue_date: string };
     const subscriber = await db
       .selectFrom('subscribers')
@@ -430,7 +432,16 @@ async function main(): Promise<void> {
             ? { id, outcome: 'soft_bounce', error: '552 5.2.2 mailbox full' }
             : { id, outcome: 'sent', smtpMessageId: `<${id}@digest.bench.example.org>` },
     );
-    const ids: Ids = { newest, settled, settledDate, nextMonth, subscriber, liveRun: 'run-1', results };
+    const ids: Ids = {
+      newest,
+      newestDate,
+      settled,
+      settledDate,
+      nextMonth,
+      subscriber,
+      liveRun: 'run-1',
+      results,
+    };
 
     const parents = await parentNames(client);
     const plans: string[] = [];

@@ -48,7 +48,9 @@ export async function sendIssue(
   const lease = new DeliveryLease(ctx.settings.leaseMs, (owner) =>
     renewDeliveryLeases(ctx.db, owner, ctx.settings.leaseMs),
   );
-  const ledger = new LedgerWriter((results) => recordDeliveryResults(ctx.db, issueId, lease.owner, results));
+  const ledger = new LedgerWriter((results) =>
+    recordDeliveryResults(ctx.db, messages.issue, lease.owner, results),
+  );
   const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
