@@ -1,3 +1,4 @@
+import { groupCommit } from '@digest/core';
 import type { DeliveryResult } from '@digest/db';
 
 /** Outcomes per statement at most: bounds the statement, not the wait. */
@@ -20,15 +21,20 @@ const LEDGER_GIVE_UP_MS = 10 * 60_000;
  * unrecorded sends never pile up.
  */
 export class LedgerWriter {
-  private buffer: { result: DeliveryResult; written: () => void }[] = [];
-  private writing: Promise<void> | undefined;
   private failure: unknown;
   private recovered: Promise<void> | undefined;
   private markRecovered: (() => void) | undefined;
   private readonly write: (results: DeliveryResult[]) => Promise<void>;
+  private readonly enqueue: (result: DeliveryResult) => Promise<void>;
+  /** Outcomes added and not yet written. */
+  private readonly unwritten = new Set<Promise<void>>();
 
   constructor(write: (results: DeliveryResult[]) => Promise<void>) {
     this.write = write;
+    this.enqueue = groupCommit(async (batch: DeliveryResult[]) => {
+      await this.writeUntilDone(batch);
+      return batch.map(() => undefined);
+    }, LEDGER_BATCH_MAX);
   }
 
   /** True once a write was given up: the run must stop sending, nothing more gets recorded. */
@@ -48,27 +54,16 @@ export class LedgerWriter {
 
   /** Queues `result`; resolves once the write carrying it has returned (recorded, or given up). */
   add(result: DeliveryResult): Promise<void> {
-    return new Promise((written) => {
-      this.buffer.push({ result, written });
-      this.writeNext();
-    });
+    const written = this.enqueue(result);
+    this.unwritten.add(written);
+    void written.finally(() => this.unwritten.delete(written));
+    return written;
   }
 
   /** Writes everything added so far; throws if a write was given up. */
   async flush(): Promise<void> {
-    for (this.writeNext(); this.writing; this.writeNext()) await this.writing;
+    while (this.unwritten.size > 0) await Promise.all(this.unwritten);
     if (this.failure) throw this.failure;
-  }
-
-  /** Starts the next write unless one is in flight; the one in flight starts it when it returns. */
-  private writeNext(): void {
-    if (this.writing || this.buffer.length === 0) return;
-    const batch = this.buffer.splice(0, LEDGER_BATCH_MAX);
-    this.writing = this.writeUntilDone(batch.map((entry) => entry.result)).then(() => {
-      for (const entry of batch) entry.written();
-      this.writing = undefined;
-      this.writeNext();
-    });
   }
 
   private async writeUntilDone(batch: DeliveryResult[]): Promise<void> {
