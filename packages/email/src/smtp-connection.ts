@@ -51,7 +51,7 @@ interface Waiter {
 
 const CRLF = Buffer.from('\r\n');
 /** The name the reply to the end of the message goes by (it answers no command). */
-const END_OF_DATA_COMMAND = 'end of data';
+export const END_OF_DATA_COMMAND = 'end of data';
 const END_OF_DATA = Buffer.from('.\r\n');
 
 /** One message for one recipient. */
@@ -135,7 +135,11 @@ export class SmtpConnection {
     if (smtpUtf8 && !this.extensions.has('SMTPUTF8')) {
       throw new SmtpError('EENVELOPE', 'the relay does not take internationalised addresses (no SMTPUTF8)');
     }
-    const commands = [mailFrom, `RCPT TO:<${to}>`, 'DATA'];
+    const commands: [name: string, line: string][] = [
+      ['MAIL FROM', mailFrom],
+      ['RCPT TO', `RCPT TO:<${to}>`],
+      ['DATA', 'DATA'],
+    ];
     const pipelining = this.extensions.has('PIPELINING');
     const replies = pipelining ? await this.pipelined(commands) : await this.oneByOne(commands);
     const [mail, rcpt, dataReply] = replies;
@@ -246,17 +250,17 @@ export class SmtpConnection {
   }
 
   /** Writes commands as one batch and reads their replies in order. */
-  private async pipelined(commands: string[]): Promise<Reply[]> {
-    const replies = commands.map((command) => this.nextReply(verb(command)));
-    this.write([`${commands.join('\r\n')}\r\n`]);
+  private async pipelined(commands: [name: string, line: string][]): Promise<Reply[]> {
+    const replies = commands.map(([name]) => this.nextReply(name));
+    this.write([`${commands.map(([, line]) => line).join('\r\n')}\r\n`]);
     return Promise.all(replies);
   }
 
   /** Without PIPELINING: each command waits for its reply, and stops at the first refusal. */
-  private async oneByOne(commands: string[]): Promise<Reply[]> {
+  private async oneByOne(commands: [name: string, line: string][]): Promise<Reply[]> {
     const replies: Reply[] = [];
-    for (const [index, line] of commands.entries()) {
-      const reply = await this.command(line);
+    for (const [index, [name, line]] of commands.entries()) {
+      const reply = await this.command(line, name);
       replies.push(reply);
       if (reply.code >= 400 || (index === commands.length - 1 && reply.code !== 354)) break;
     }
@@ -268,10 +272,13 @@ export class SmtpConnection {
     if (reply?.code !== 250) this.destroy(new SmtpError('EPROTOCOL', 'RSET failed', reply));
   }
 
-  /** Writes a command line, or raw chunks (the message), in one go and waits for the reply. */
+  /**
+   * Writes a command line, or raw chunks (the message), in one go and waits for the reply; `name`
+   * is what a failure reports as the command (a line's first word unless given).
+   */
   private command(
     line: string | Buffer[],
-    name = typeof line === 'string' ? verb(line) : 'data',
+    name = typeof line === 'string' ? (line.split(' ')[0] ?? line) : 'data',
   ): Promise<Reply> {
     this.assertUsable();
     const reply = this.nextReply(name);
@@ -345,11 +352,6 @@ export class SmtpConnection {
     // A reply nobody asked for: the relay is confused; nothing it says can be trusted now.
     else this.destroy(new SmtpError('EPROTOCOL', 'unexpected reply from the relay', reply));
   }
-}
-
-/** `MAIL FROM:<…>` → `MAIL FROM`, `AUTH PLAIN …` → `AUTH`: the command without its arguments. */
-function verb(line: string): string {
-  return /^(MAIL FROM|RCPT TO|[A-Z]+)/i.exec(line)?.[1]?.toUpperCase() ?? line.slice(0, 10);
 }
 
 function endsWithLineBreak(data: readonly Buffer[]): boolean {

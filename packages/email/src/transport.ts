@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
 import DKIM from 'nodemailer/lib/dkim';
-import { SmtpConnection, SmtpError } from './smtp-connection.ts';
+import { END_OF_DATA_COMMAND, SmtpConnection, SmtpError } from './smtp-connection.ts';
 import { parseSmtpUrl } from './smtp-options.ts';
 import { SmtpPool } from './smtp-pool.ts';
 
@@ -42,9 +42,13 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
   const endpoint = parseSmtpUrl(options.url);
   const pool = new SmtpPool(endpoint, options.poolSize);
   const signer = options.dkim ? new DKIM(options.dkim) : undefined;
+  // Every message of an issue has the same sender: its address is worked out once.
+  let sender: { text: string; address: EnvelopeAddress } | undefined;
   return {
     async send(message) {
-      const from = envelopeAddress(message.from);
+      if (sender?.text !== message.from)
+        sender = { text: message.from, address: envelopeAddress(message.from) };
+      const from = sender.address;
       const to = envelopeAddress(message.to);
       // A string from elsewhere gets CRLF line ends; compileMessage's pieces have nothing else.
       const raw = typeof message.raw === 'string' ? [Buffer.from(crlf(message.raw), 'utf8')] : message.raw;
@@ -71,7 +75,12 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
  * The address as the envelope carries it: the domain in ASCII (punycode), and whether the local
  * part needs SMTPUTF8. Anything that could end the command line or the path is refused here.
  */
-function envelopeAddress(address: string): { address: string; utf8: boolean } {
+interface EnvelopeAddress {
+  address: string;
+  utf8: boolean;
+}
+
+function envelopeAddress(address: string): EnvelopeAddress {
   const at = address.lastIndexOf('@');
   const local = address.slice(0, at);
   const written = address.slice(at + 1);
@@ -98,21 +107,38 @@ export function dotStuffed(pieces: readonly Buffer[]): Buffer[] {
   const stuffed: Buffer[] = [];
   for (const piece of pieces) {
     if (piece.length === 0) continue;
-    stuffed.push(stuffPiece(piece, atLineStart));
+    // A piece's first byte starts a line when the piece before ended one.
+    if (atLineStart && piece[0] === DOT) stuffed.push(DOT_BUFFER);
+    stuffed.push(piece.length >= SHARED_PIECE_BYTES ? stuffedShared(piece) : stuffInside(piece));
     const last = piece[piece.length - 1];
     atLineStart = last === LF || last === CR;
   }
   return stuffed;
 }
 
-function stuffPiece(piece: Buffer, atLineStart: boolean): Buffer {
-  const startsWithDot = atLineStart && piece[0] === DOT;
-  if (!startsWithDot && piece.indexOf('\n.') === -1 && piece.indexOf('\r.') === -1) return piece;
+/**
+ * Pieces this long are the shared text of a compiled message (a recipient's own values are
+ * shorter): stuffed once, for every copy that carries them.
+ */
+const SHARED_PIECE_BYTES = 1024;
+const stuffedPieces = new WeakMap<Buffer, Buffer>();
+
+function stuffedShared(piece: Buffer): Buffer {
+  let stuffed = stuffedPieces.get(piece);
+  if (!stuffed) {
+    stuffed = stuffInside(piece);
+    stuffedPieces.set(piece, stuffed);
+  }
+  return stuffed;
+}
+
+/** Doubles each dot that follows a CR or LF within `piece`. */
+function stuffInside(piece: Buffer): Buffer {
+  if (piece.indexOf('\n.') === -1 && piece.indexOf('\r.') === -1) return piece;
   const parts: Buffer[] = [];
   let from = 0;
-  for (let at = piece.indexOf(DOT); at !== -1; at = piece.indexOf(DOT, at + 1)) {
-    const lineStart = at === 0 ? startsWithDot : piece[at - 1] === LF || piece[at - 1] === CR;
-    if (!lineStart) continue;
+  for (let at = piece.indexOf(DOT, 1); at !== -1; at = piece.indexOf(DOT, at + 1)) {
+    if (piece[at - 1] !== LF && piece[at - 1] !== CR) continue;
     parts.push(piece.subarray(from, at), DOT_BUFFER);
     from = at;
   }
@@ -158,7 +184,7 @@ export interface SendFailure {
  */
 const MESSAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
 /** The commands whose replies can be about the recipient or the message. */
-const RECIPIENT_COMMANDS = new Set(['RCPT TO', 'DATA', 'end of data']);
+const RECIPIENT_COMMANDS = new Set(['RCPT TO', 'DATA', END_OF_DATA_COMMAND]);
 /** A relay refusing to relay for us, at any command: our login or address, never the mailbox. */
 const RELAY_POLICY =
   /relay(ing)? (access )?(denied|not permitted)|authentication required|must issue a starttls/i;
@@ -184,7 +210,7 @@ export function classifySendError(error: unknown): SendFailure {
     return { kind: 'rejected', reason };
   }
   // A bare 550 after the message (a virus, a policy) refuses the content, not the address.
-  const aboutAddress = failure.command !== 'end of data';
+  const aboutAddress = failure.command !== END_OF_DATA_COMMAND;
   if (aboutAddress && (reply === 550 || reply === 551 || reply === 553)) return { kind: 'mailbox', reason };
   if (reply === 552) return { kind: 'full', reason };
   return { kind: 'rejected', reason };
