@@ -249,5 +249,10 @@ export async function checkLedger(
     check.strangers++;
     note('strangers', email);
   }
+  // What the relay got against what the ledger says, for the run's log.
+  const received = [...mailed.values()].reduce((sum, copies) => sum + copies, 0);
+  console.info(
+    `ledger check of ${issue.issue_date}: the relay received ${received}, ${JSON.stringify(check)}`,
+  );
   return { check, samples };
 }
