@@ -100,7 +100,7 @@ const DOT_BUFFER = Buffer.from('.');
 /**
  * The message as DATA carries it: a dot that starts a line doubled (RFC 5321 4.5.2), after a
  * bare CR or LF too, so no reading of line ends finds an end of data inside it. Most pieces have
- * no such dot: two native scans each, no copy. Empty pieces are dropped.
+ * no such dot: two native scans each (once for shared ones), no copy. Empty pieces are dropped.
  */
 export function dotStuffed(pieces: readonly Buffer[]): Buffer[] {
   let atLineStart = true;
