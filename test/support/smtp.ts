@@ -18,6 +18,8 @@ export interface TestSmtpServer {
   messages: CapturedMail[];
   /** RCPT TO commands received per address, accepted or not. */
   recipientAttempts: Map<string, number>;
+  /** Bytes of message content received per first envelope recipient, the message ended or not. */
+  contentBytes: Map<string, number>;
   /** The most SMTP sessions open at once since the server started. */
   peakSessions(): number;
   /**
@@ -65,6 +67,7 @@ export async function startTestSmtpServer(
 ): Promise<TestSmtpServer> {
   const messages: CapturedMail[] = [];
   const recipientAttempts = new Map<string, number>();
+  const contentBytes = new Map<string, number>();
   const rejections: {
     match: (address: string) => boolean;
     code: number;
@@ -132,7 +135,11 @@ export async function startTestSmtpServer(
       },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const to = session.envelope.rcptTo[0]?.address ?? '';
+        stream.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          contentBytes.set(to, (contentBytes.get(to) ?? 0) + chunk.length);
+        });
         stream.on('end', async () => {
           // Received in full: kept even if the client is gone by the time the reply is due.
           receiving++;
@@ -168,6 +175,7 @@ export async function startTestSmtpServer(
     port,
     messages,
     recipientAttempts,
+    contentBytes,
     peakSessions: () => peak,
     rejectRecipient(match, code, message, { once = false } = {}) {
       rejections.push({ match, code, message, once, rejected: new Set() });

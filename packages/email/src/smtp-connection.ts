@@ -67,11 +67,11 @@ export interface Transaction {
 }
 
 /**
- * One SMTP session to the relay, for many messages one after the other. Each transaction is two
- * writes: the envelope and DATA pipelined in one (RFC 2920, when offered), then the message
- * followed by the end-of-data line, which the next message's envelope may follow at once (one
- * round trip a message). The next message's content waits until the previous one's outcome is
- * recorded (`Transaction.recorded`). A connection that errs is closed and never used again.
+ * One SMTP session to the relay, for many messages one after the other. Each transaction is three
+ * writes: the envelope and DATA pipelined in one (RFC 2920, when offered), the message, then the
+ * end-of-data line, which the next message's envelope may follow at once (one round trip a
+ * message). The end of the next message waits until the previous one's outcome is recorded
+ * (`Transaction.recorded`). A connection that errs is closed and never used again.
  */
 export class SmtpConnection {
   private socket: net.Socket;
@@ -155,12 +155,14 @@ export class SmtpConnection {
       else await this.reset();
       throw refused;
     }
-    // The previous message's outcome must be on record before this one may be accepted too.
+    // The content goes out at once; only its end, with which the relay accepts the message,
+    // waits until the previous message's outcome is on record. That wait then overlaps the
+    // transfer, and a session lost during it has delivered nothing.
+    this.write(endsWithLineBreak(data) ? data : [...data, CRLF]);
     await this.previousRecorded.catch(() => undefined);
     this.assertUsable();
     this.previousRecorded = recorded ?? Promise.resolve();
-    const ended = endsWithLineBreak(data) ? [...data, END_OF_DATA] : [...data, CRLF, END_OF_DATA];
-    const accepted = this.command(ended, END_OF_DATA_COMMAND);
+    const accepted = this.command([END_OF_DATA], END_OF_DATA_COMMAND);
     onDataWritten(pipelining);
     const reply = await accepted;
     if (reply.code !== 250) throw new SmtpError('EMESSAGE', 'message refused', reply, END_OF_DATA_COMMAND);
@@ -286,8 +288,8 @@ export class SmtpConnection {
     return reply;
   }
 
-  /** One write to the kernel however many pieces: a message costs two system calls. */
-  private write(chunks: (string | Buffer)[]): void {
+  /** One write to the kernel however many pieces. */
+  private write(chunks: readonly (string | Buffer)[]): void {
     this.socket.cork();
     for (const chunk of chunks) this.socket.write(chunk);
     this.socket.uncork();

@@ -35,8 +35,8 @@ export interface SmtpOptions {
 
 /**
  * Pooled SMTP for messages that are already complete: each goes out as it is (DKIM-signed when
- * configured), two writes and one round trip after the envelope's, with nothing parsed or
- * rebuilt on the way (see smtp-connection.ts).
+ * configured), one round trip after the envelope's, with nothing parsed or rebuilt on the way
+ * (see smtp-connection.ts).
  */
 export function createSmtpTransport(options: SmtpOptions): MailTransport {
   const endpoint = parseSmtpUrl(options.url);
