@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from './client.ts';
+import { type Db, PREPARED } from './client.ts';
 import type { Cadence, DeliveryStatus, Issue } from './schema.ts';
 import { type Page, prefixPattern, toPage } from './search.ts';
 
@@ -68,6 +68,8 @@ export interface ClaimedDelivery {
   keywords: string[];
   papersPerEmail: number | null;
   topWhenNoMatch: boolean;
+  /** The subscriber's soft bounces in a row when claimed: a send that goes through clears them. */
+  softBounces: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function claimDueDeliveries(
     keywords: string[];
     papers_per_email: number | null;
     top_when_no_match: boolean;
+    soft_bounces: number;
     status: DeliveryStatus;
   }>`
     with target as (
@@ -115,7 +118,8 @@ export async function claimDueDeliveries(
         updated_at = now()
     from target t, subscribers s
     where d.id = t.id and d.issue_date = t.issue_date and s.id = d.subscriber_id
-    returning d.id, d.subscriber_id, s.email, d.attempts, d.queued_at, s.keywords, s.papers_per_email, s.top_when_no_match, d.status
+    returning d.id, d.subscriber_id, s.email, d.attempts, d.queued_at, s.keywords, s.papers_per_email,
+      s.top_when_no_match, s.soft_bounces, d.status
   `.execute(db);
   return rows
     .filter((row) => row.status === 'sending')
@@ -128,6 +132,7 @@ export async function claimDueDeliveries(
       keywords: row.keywords,
       papersPerEmail: row.papers_per_email,
       topWhenNoMatch: row.top_when_no_match,
+      softBounces: row.soft_bounces,
     }));
 }
 
@@ -191,6 +196,11 @@ export interface DeliveryResult {
   smtpMessageId?: string;
   error?: string;
   nextAttemptAt?: Date;
+  /**
+   * A send to a subscriber who had soft bounces when claimed (ClaimedDelivery.softBounces): it
+   * clears them. One recorded after the claim stays until the subscriber's next send.
+   */
+  clearsSoftBounces?: boolean;
 }
 
 const STATUS_OF: Record<DeliveryOutcome, DeliveryStatus> = {
@@ -211,6 +221,10 @@ export const SOFT_BOUNCE_LIMIT = 3;
  * `owner` still leases are touched, except that a message the relay accepted is recorded as sent
  * even if the lease lapsed meanwhile: that is the truth, and it keeps another run from sending
  * it again. A sent message clears the subscriber's soft-bounce count.
+ *
+ * This is the send path's hot statement: every SMTP session waits for it between two messages.
+ * A batch of plain sends (nothing to change on a subscriber) takes a statement of its own, about
+ * half the time of the general one; both are prepared once per connection.
  */
 export async function recordDeliveryResults(
   db: Db,
@@ -219,7 +233,11 @@ export async function recordDeliveryResults(
   results: DeliveryResult[],
 ): Promise<void> {
   if (results.length === 0) return;
-  await sql`
+  if (results.every((r) => r.outcome === 'sent' && !r.clearsSoftBounces)) {
+    await recordPlainSends(db, issue, results);
+    return;
+  }
+  await sql`${PREPARED}
     with v as (
       select * from unnest(
         ${results.map((r) => r.id)}::bigint[],
@@ -243,8 +261,6 @@ export async function recordDeliveryResults(
           updated_at = now()
       from v
       where d.id = v.id
-        -- The date itself, not a subquery: the planner then plans that one partition, which
-        -- takes most of this statement's time for the few outcomes of a group commit.
         and d.issue_date = ${issue.issue_date}::date
         and ((d.status = 'sending' and d.lease_owner = ${owner})
           or (v.outcome = 'sent' and d.status in ('queued', 'sending')))
@@ -264,6 +280,30 @@ export async function recordDeliveryResults(
     where s.id = r.subscriber_id
       and s.status in ('active', 'pending')
       and (r.outcome in ('hard_bounce', 'soft_bounce') or (r.outcome = 'sent' and s.soft_bounces > 0))
+  `.execute(db);
+}
+
+/** recordDeliveryResults for outcomes that are all `sent`, to subscribers without soft bounces. */
+async function recordPlainSends(
+  db: Db,
+  issue: Pick<Issue, 'issue_date'>,
+  results: DeliveryResult[],
+): Promise<void> {
+  await sql`${PREPARED}
+    update deliveries d
+    set status = 'sent',
+        attempts = d.attempts + 1,
+        lease_expires_at = null,
+        smtp_message_id = coalesce(v.message_id, d.smtp_message_id),
+        last_error = null,
+        sent_at = now(),
+        updated_at = now()
+    from unnest(${results.map((r) => r.id)}::bigint[], ${results.map((r) => r.smtpMessageId ?? null)}::text[])
+      as v(id, message_id)
+    -- The date itself, not a subquery: only that month's partition is read.
+    where d.id = v.id
+      and d.issue_date = ${issue.issue_date}::date
+      and d.status in ('queued', 'sending')
   `.execute(db);
 }
 

@@ -203,6 +203,23 @@ describe('sendIssue', () => {
     expect((await findIssueById(db, issue.id))?.status).toBe('sent');
   });
 
+  it('clears the soft bounces of a subscriber whose mail goes through again', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['flaky@example.org', 'steady@example.org']);
+    await db
+      .updateTable('subscribers')
+      .set({ soft_bounces: 2 })
+      .where('email', '=', 'flaky@example.org')
+      .execute();
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 2 });
+    expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['sent', 'sent']);
+    for (const email of ['flaky@example.org', 'steady@example.org']) {
+      expect(await findSubscriberByEmail(db, email)).toMatchObject({ status: 'active', soft_bounces: 0 });
+    }
+  });
+
   it('pauses on an unreachable relay without using up any attempt', async () => {
     const { db } = harness.resources;
     await seed(db, ['a@example.org', 'b@example.org']);

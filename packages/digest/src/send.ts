@@ -149,7 +149,12 @@ async function deliverOne(
   });
   try {
     await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw, recorded });
-    return { id: delivery.id, outcome: 'sent', smtpMessageId: messageId };
+    return {
+      id: delivery.id,
+      outcome: 'sent',
+      smtpMessageId: messageId,
+      clearsSoftBounces: delivery.softBounces > 0,
+    };
   } catch (error) {
     const failure = classifySendError(error);
     switch (failure.kind) {
