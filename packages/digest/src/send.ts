@@ -12,6 +12,7 @@ import {
   type CompiledMessage,
   classifySendError,
   compileMessage,
+  type OutgoingMessage,
   personalise,
   RELAY_PROBE_MS,
   retryTime,
@@ -51,6 +52,9 @@ export async function sendIssue(
   const ledger = new LedgerWriter((results) =>
     recordDeliveryResults(ctx.db, messages.issue, lease.owner, results),
   );
+  // Once the ledger gives up, no message may be accepted any more: those the pool still holds
+  // are dropped, and one on its way is cut off before its end.
+  const unrecordable = new AbortController();
   const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
@@ -76,10 +80,17 @@ export async function sendIssue(
         const recorded = Promise.withResolvers<void>();
         let written = Promise.resolve();
         try {
-          const result = await deliverOne(ctx, messages, delivery, blocked, canSend, recorded.promise);
+          const result = await deliverOne(ctx, messages, delivery, blocked, canSend, {
+            recorded: recorded.promise,
+            signal: unrecordable.signal,
+          });
           if (result) written = record(result);
         } finally {
-          void written.then(recorded.resolve);
+          void written.then(() => {
+            // Before the session that waits on this outcome may end its next message.
+            if (ledger.failed) unrecordable.abort(new Error('the ledger gave up: nothing more is sent'));
+            recorded.resolve();
+          });
         }
       });
       if (!lease.valid) break;
@@ -119,7 +130,7 @@ async function deliverOne(
   delivery: ClaimedDelivery,
   blocked: Map<string, Date>,
   canSend: () => boolean,
-  recorded: Promise<void>,
+  gates: Pick<OutgoingMessage, 'recorded' | 'signal'>,
 ): Promise<DeliveryResult | undefined> {
   const domain = domainOf(delivery.email);
   const backingOff = blocked.get(domain);
@@ -148,7 +159,7 @@ async function deliverOne(
     ...subscriberLinks(ctx.settings.publicBaseUrl, ctx.tokens, delivery.subscriberId),
   });
   try {
-    await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw, recorded });
+    await ctx.transport.send({ from: message.envelopeFrom, to: delivery.email, raw, ...gates });
     return {
       id: delivery.id,
       outcome: 'sent',
@@ -156,6 +167,8 @@ async function deliverOne(
       clearsSoftBounces: delivery.softBounces > 0,
     };
   } catch (error) {
+    // Not sent, and released with the rest.
+    if (gates.signal?.aborted) return undefined;
     const failure = classifySendError(error);
     switch (failure.kind) {
       case 'relay':

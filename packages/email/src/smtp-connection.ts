@@ -64,6 +64,8 @@ export interface Transaction {
   smtpUtf8: boolean;
   /** Settles once the sender has recorded this message's outcome (see OutgoingMessage). */
   recorded?: Promise<unknown> | undefined;
+  /** Aborted: the message must not be accepted any more (see OutgoingMessage). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -127,7 +129,7 @@ export class SmtpConnection {
    * that cannot have delivered it), saying whether the next message's envelope may follow now.
    */
   async send(
-    { from, to, data, smtpUtf8, recorded }: Transaction,
+    { from, to, data, smtpUtf8, recorded, signal }: Transaction,
     onDataWritten: (mayPipelineNext: boolean) => void,
   ): Promise<string> {
     this.assertUsable();
@@ -161,6 +163,11 @@ export class SmtpConnection {
     this.write(endsWithLineBreak(data) ? data : [...data, CRLF]);
     await this.previousRecorded.catch(() => undefined);
     this.assertUsable();
+    if (signal?.aborted) {
+      // Mid-message there is no taking it back but to hang up: the relay then discards it.
+      this.destroy(new SmtpError('ECONNECTION', 'a message was cancelled before its end'));
+      throw signal.reason;
+    }
     this.previousRecorded = recorded ?? Promise.resolve();
     const accepted = this.command([END_OF_DATA], END_OF_DATA_COMMAND);
     onDataWritten(pipelining);

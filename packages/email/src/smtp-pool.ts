@@ -31,6 +31,7 @@ export class SmtpPool {
 
   send(transaction: Transaction): Promise<string> {
     if (this.closed) return Promise.reject(new SmtpError('ECONNECTION', 'the transport is closed'));
+    if (transaction.signal?.aborted) return Promise.reject(transaction.signal.reason);
     return new Promise((resolve, reject) => {
       this.queue.push({ ...transaction, resolve, reject, retried: false });
       this.dispatch();
@@ -49,16 +50,27 @@ export class SmtpPool {
     }
   }
 
+  /** The next message in line, dropping those cancelled while they waited. */
+  private nextQueued(): Queued | undefined {
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      if (!next.signal?.aborted) return next;
+      next.reject(next.signal.reason);
+    }
+    return undefined;
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    for (let next = this.nextQueued(); next; next = this.nextQueued()) {
       const session = this.idle.pop();
       if (session) {
         clearTimeout(session.timer);
-        void this.carry(session.connection, this.queue.shift() as Queued, true);
-      } else if (this.live < this.size) {
-        void this.openSession();
-        return;
-      } else return;
+        void this.carry(session.connection, next, true);
+        continue;
+      }
+      // No session free: it waits for one, opened now if the pool may grow.
+      this.queue.unshift(next);
+      if (this.live < this.size) void this.openSession();
+      return;
     }
   }
 
@@ -82,7 +94,7 @@ export class SmtpPool {
       void connection.quit();
       return;
     }
-    const next = this.queue.shift();
+    const next = this.nextQueued();
     if (next) void this.carry(connection, next, false);
     else this.release(connection);
     this.dispatch();
@@ -97,7 +109,7 @@ export class SmtpPool {
     let handedOn = false;
     const onDataWritten = (mayPipelineNext: boolean) => {
       dataWritten = true;
-      const next = mayPipelineNext && !this.closed ? this.queue.shift() : undefined;
+      const next = mayPipelineNext && !this.closed ? this.nextQueued() : undefined;
       if (!next) return;
       handedOn = true;
       void this.carry(connection, next, true);
@@ -108,7 +120,8 @@ export class SmtpPool {
       const failure = error as SmtpError;
       // A session that sat idle, or carried the message before, may have been closed by the
       // relay meanwhile: this message never got to DATA, so it goes out on a fresh session (once).
-      if (!this.closed && reused && !dataWritten && !message.retried && !isAboutMessage(failure)) {
+      const retry = reused && !dataWritten && !message.retried && !message.signal?.aborted;
+      if (!this.closed && retry && !isAboutMessage(failure)) {
         message.retried = true;
         this.queue.unshift(message);
       } else message.reject(failure);

@@ -157,6 +157,42 @@ describe('the SMTP client under the transport', () => {
     expect((await server.waitFor(2)).map((mail) => mail.envelopeTo[0])).toEqual([to('first'), to('second')]);
   });
 
+  it('sends nothing more once its sender cancels: a queued message is dropped, one on its way cut off before its end', async () => {
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 1 });
+    const recorded = Promise.withResolvers<void>();
+    const cancel = new AbortController();
+    const to = (name: string) => `${name}@example.org`;
+    const outgoing = (name: string) => ({
+      from: message.envelopeFrom,
+      to: to(name),
+      raw: personalise(message, { to: to(name) }).raw,
+      signal: cancel.signal,
+    });
+    const first = transport.send({ ...outgoing('first'), recorded: recorded.promise });
+    const second = transport.send(outgoing('second'));
+    const third = transport.send(outgoing('third'));
+    await first;
+    // The second is on its way, all but its end, behind the first's outcome; the third waits.
+    const secondSize = Buffer.concat(outgoing('second').raw).length - 4;
+    await eventually(
+      async () => (server?.contentBytes.get(to('second')) ?? 0) >= secondSize || undefined,
+      5_000,
+      "the second message's content",
+    );
+    cancel.abort(new Error('cancelled'));
+    recorded.resolve();
+    await expect(second).rejects.toThrow('cancelled');
+    await expect(third).rejects.toThrow('cancelled');
+    await expect(transport.send(outgoing('fourth'))).rejects.toThrow('cancelled');
+    // The session it cut off is gone; the transport goes on with a new one.
+    await send(transport, to('after'));
+    transport.close();
+    await server.idle(5_000);
+    expect(server.messages.map((mail) => mail.envelopeTo[0])).toEqual([to('first'), to('after')]);
+    expect(server.recipientAttempts.has(to('third'))).toBe(false);
+  });
+
   it('logs in with AUTH LOGIN when that is all the relay offers', async () => {
     const logins: string[] = [];
     server = await startTestSmtpServer({

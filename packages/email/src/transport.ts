@@ -17,6 +17,12 @@ export interface OutgoingMessage {
    * accepted and unrecorded. Left out: nothing to wait for.
    */
   recorded?: Promise<unknown>;
+  /**
+   * Aborted once the sender can no longer record the outcome: the message must not be accepted
+   * any more. Still waiting for a session, it is dropped; on its way, it is cut off before its
+   * end (which ends that session). Either way `send` rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface MailTransport {
@@ -59,6 +65,7 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
         data: dotStuffed(signed),
         smtpUtf8: from.utf8 || to.utf8,
         recorded: message.recorded,
+        signal: message.signal,
       });
       return { response };
     },
