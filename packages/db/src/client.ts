@@ -21,9 +21,11 @@ export interface DbOptions {
 }
 
 /**
- * Starts the text of a statement Postgres should parse and plan once per connection, not at every
- * call: a named prepared statement. For hot statements only, whose text never varies (lists go in
- * as array parameters), since every such text stays prepared for as long as its connection.
+ * Starts the text of a statement Postgres should prepare once per connection, not parse and
+ * analyse at every call: a named prepared statement (Postgres may still plan each call: it does
+ * when a generic plan would cost every partition). For hot statements only, whose text never
+ * varies (lists go in as array parameters): every such text stays prepared as long as its
+ * connection.
  */
 const PREPARED_MARK = '/* prepared */';
 export const PREPARED = sql.raw(PREPARED_MARK);
@@ -42,6 +44,8 @@ class Client extends pg.Client {
       name = `prepared_${statementNames.size + 1}`;
       statementNames.set(config, name);
     }
+    // query(text, callback) has no values.
+    if (typeof values === 'function') return super.query({ name, text: config }, values);
     return super.query({ name, text: config, values }, callback);
   }
 }

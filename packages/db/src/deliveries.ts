@@ -220,7 +220,8 @@ export const SOFT_BOUNCE_LIMIT = 3;
  * Records a batch of outcomes in one statement, and the bounces on their subscribers. Only rows
  * `owner` still leases are touched, except that a message the relay accepted is recorded as sent
  * even if the lease lapsed meanwhile: that is the truth, and it keeps another run from sending
- * it again. A sent message clears the subscriber's soft-bounce count.
+ * it again. A sent message clears the subscriber's soft-bounce count (as it was when claimed:
+ * see DeliveryResult.clearsSoftBounces).
  *
  * This is the send path's hot statement: every SMTP session waits for it between two messages.
  * A batch of plain sends (nothing to change on a subscriber) takes a statement of its own, about
