@@ -66,6 +66,11 @@ export interface Transaction {
   recorded?: Promise<unknown> | undefined;
   /** Aborted: the message must not be accepted any more (see OutgoingMessage). */
   signal?: AbortSignal | undefined;
+  /**
+   * Settles once a message that must be on record before this one is (that of the session this
+   * one was first tried on, when it is sent again on another).
+   */
+  after?: Promise<unknown> | undefined;
 }
 
 /**
@@ -86,6 +91,8 @@ export class SmtpConnection {
   private readonly waiters: Waiter[] = [];
   private failure: SmtpError | undefined;
   private readonly closeListeners = new Set<(error: SmtpError) => void>();
+  /** Resolves when the session ends: a wait for the ledger then ends with it. */
+  private readonly ended = Promise.withResolvers<void>();
   /** Settles once the sender recorded what became of the last message this session wrote. */
   private previousRecorded: Promise<unknown> = Promise.resolve();
 
@@ -116,6 +123,11 @@ export class SmtpConnection {
     return !this.failure;
   }
 
+  /** Settles once the last message this session ended is on record. */
+  get lastRecorded(): Promise<unknown> {
+    return this.previousRecorded;
+  }
+
   /** Called once, when the session ends (closed by either side or failed). */
   onClose(listener: (error: SmtpError) => void): void {
     if (this.failure) listener(this.failure);
@@ -129,7 +141,7 @@ export class SmtpConnection {
    * that cannot have delivered it), saying whether the next message's envelope may follow now.
    */
   async send(
-    { from, to, data, smtpUtf8, recorded, signal }: Transaction,
+    { from, to, data, smtpUtf8, recorded, signal, after }: Transaction,
     onDataWritten: (mayPipelineNext: boolean) => void,
   ): Promise<string> {
     this.assertUsable();
@@ -159,9 +171,24 @@ export class SmtpConnection {
     }
     // The content goes out at once; only its end, with which the relay accepts the message,
     // waits until the previous message's outcome is on record. That wait then overlaps the
-    // transfer, and a session lost during it has delivered nothing.
+    // transfer, and a session lost during it has delivered nothing. The reply to the end is
+    // awaited from now: a relay may refuse the content before it ends.
+    const accepted = this.nextReply(END_OF_DATA_COMMAND);
+    let early: Reply | undefined;
+    accepted.then(
+      (reply) => {
+        early ??= reply;
+      },
+      () => undefined,
+    );
     this.write(endsWithLineBreak(data) ? data : [...data, CRLF]);
-    await this.previousRecorded.catch(() => undefined);
+    const waits = [this.previousRecorded, after].map((wait) => wait?.catch(() => undefined));
+    await Promise.race([Promise.all(waits), this.ended.promise]);
+    if (early) {
+      // Answered before its end: the message cannot go on, nor can the session.
+      this.destroy(new SmtpError('EPROTOCOL', 'the relay answered before the end of the message', early));
+      if (early.code >= 400) throw new SmtpError('EMESSAGE', 'message refused', early, END_OF_DATA_COMMAND);
+    }
     this.assertUsable();
     if (signal?.aborted) {
       // Mid-message there is no taking it back but to hang up: the relay then discards it.
@@ -169,7 +196,7 @@ export class SmtpConnection {
       throw signal.reason;
     }
     this.previousRecorded = recorded ?? Promise.resolve();
-    const accepted = this.command([END_OF_DATA], END_OF_DATA_COMMAND);
+    this.write([END_OF_DATA]);
     onDataWritten(pipelining);
     const reply = await accepted;
     if (reply.code !== 250) throw new SmtpError('EMESSAGE', 'message refused', reply, END_OF_DATA_COMMAND);
@@ -189,6 +216,7 @@ export class SmtpConnection {
     this.socket.destroy();
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     for (const listener of this.closeListeners) listener(error);
+    this.ended.resolve();
   }
 
   private async setUp(): Promise<void> {

@@ -123,6 +123,9 @@ export class SmtpPool {
       const retry = reused && !dataWritten && !message.retried && !message.signal?.aborted;
       if (!this.closed && retry && !isAboutMessage(failure)) {
         message.retried = true;
+        // Ended on another session, it still must not be accepted before this one's last message
+        // is on record: the window stays one message per connection of the pool.
+        message.after = connection.lastRecorded;
         this.queue.unshift(message);
       } else message.reject(failure);
     }

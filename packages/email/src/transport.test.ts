@@ -91,6 +91,18 @@ describe('pooled SMTP transport', () => {
 describe('the SMTP client under the transport', () => {
   const send = (transport: ReturnType<typeof createSmtpTransport>, to: string) =>
     transport.send({ from: message.envelopeFrom, to, raw: personalise(message, { to }).raw });
+  /** A first message whose outcome is on record once `recorded` is resolved. */
+  const sendFirstUnrecorded = (transport: ReturnType<typeof createSmtpTransport>) => {
+    const recorded = Promise.withResolvers<void>();
+    const to = 'first@example.org';
+    const first = transport.send({
+      from: message.envelopeFrom,
+      to,
+      raw: personalise(message, { to }).raw,
+      recorded: recorded.promise,
+    });
+    return { first, recorded };
+  };
 
   it('carries many messages over few sessions, with or without PIPELINING, past refusals', async () => {
     for (const hidePIPELINING of [false, true]) {
@@ -191,6 +203,57 @@ describe('the SMTP client under the transport', () => {
     await server.idle(5_000);
     expect(server.messages.map((mail) => mail.envelopeTo[0])).toEqual([to('first'), to('after')]);
     expect(server.recipientAttempts.has(to('third'))).toBe(false);
+  });
+
+  it("takes a refusal that comes before a message's end as that message's", async () => {
+    const relay = await fakeRelay(
+      () => false,
+      (line, socket) => {
+        if (line.includes('refuse-me')) socket.end('554 5.7.1 Message content rejected\r\n');
+      },
+    );
+    const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${relay.port}`, poolSize: 1 });
+    const { first, recorded } = sendFirstUnrecorded(transport);
+    const second = send(transport, 'refuse-me@example.org').catch((error: unknown) => error);
+    await first;
+    // Refused, and the relay hung up, while it waited for the first one's outcome.
+    const refusal = await second;
+    recorded.resolve();
+    expect(refusal).toMatchObject({ code: 'EMESSAGE', responseCode: 554, command: 'end of data' });
+    expect(classifySendError(refusal).kind).toBe('rejected');
+    await send(transport, 'third@example.org');
+    transport.close();
+    relay.server.close();
+  });
+
+  it("sends a message again on a new session only once the old session's last one is on record", async () => {
+    // The relay drops the first session in the middle of the second message; on the next
+    // session the message goes out again, in full, but for its end.
+    let secondTries = 0;
+    let secondInFull = false;
+    let secondEnded = false;
+    let to = '';
+    const relay = await fakeRelay(
+      () => false,
+      (line, socket) => {
+        if (line.startsWith('To: ')) to = line;
+        if (!to.includes('second@')) return;
+        if (line.startsWith('To: ') && ++secondTries === 1) socket.destroy();
+        if (line.startsWith('--=_digest_') && line.endsWith('--')) secondInFull = true;
+        if (line === '.') secondEnded = true;
+      },
+    );
+    const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${relay.port}`, poolSize: 1 });
+    const { first, recorded } = sendFirstUnrecorded(transport);
+    const second = send(transport, 'second@example.org');
+    await first;
+    await eventually(async () => (secondTries === 2 && secondInFull) || undefined, 5_000, 'the second try');
+    expect(secondEnded).toBe(false);
+    recorded.resolve();
+    await second;
+    expect(secondEnded).toBe(true);
+    transport.close();
+    relay.server.close();
   });
 
   it('logs in with AUTH LOGIN when that is all the relay offers', async () => {
@@ -334,9 +397,13 @@ describe('the SMTP client under the transport', () => {
   });
 });
 
-/** A hand-written relay: `answer` replies to a line (true) or leaves it to the plain defaults. */
+/**
+ * A hand-written relay: `answer` replies to a command line (true) or leaves it to the plain
+ * defaults; `onContent` sees each line of a message's content, and the `.` that ends it.
+ */
 async function fakeRelay(
   answer: (line: string, socket: Socket) => boolean,
+  onContent: (line: string, socket: Socket) => void = () => {},
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => {
     let pending = '';
@@ -349,6 +416,7 @@ async function fakeRelay(
         const line = pending.slice(0, end);
         pending = pending.slice(end + 2);
         if (inData) {
+          onContent(line, socket);
           if (line === '.') {
             inData = false;
             socket.write('250 Queued\r\n');
