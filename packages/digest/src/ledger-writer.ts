@@ -21,7 +21,8 @@ const LEDGER_GIVE_UP_MS = 10 * 60_000;
  * unrecorded sends never pile up.
  */
 export class LedgerWriter {
-  private failure: unknown;
+  /** Aborted, with the write's error, once a write is given up. */
+  private readonly giveUp = new AbortController();
   private recovered: Promise<void> | undefined;
   private markRecovered: (() => void) | undefined;
   private readonly write: (results: DeliveryResult[]) => Promise<void>;
@@ -39,7 +40,15 @@ export class LedgerWriter {
 
   /** True once a write was given up: the run must stop sending, nothing more gets recorded. */
   get failed(): boolean {
-    return this.failure !== undefined;
+    return this.gaveUp.aborted;
+  }
+
+  /**
+   * Aborted once a write is given up, before the outcomes it carried resolve: no SMTP session
+   * may end another message then (OutgoingMessage.signal).
+   */
+  get gaveUp(): AbortSignal {
+    return this.giveUp.signal;
   }
 
   /** False while a write is failing: sending must wait. */
@@ -63,17 +72,17 @@ export class LedgerWriter {
   /** Writes everything added so far; throws if a write was given up. */
   async flush(): Promise<void> {
     while (this.unwritten.size > 0) await Promise.all(this.unwritten);
-    if (this.failure) throw this.failure;
+    if (this.failed) throw this.gaveUp.reason;
   }
 
   private async writeUntilDone(batch: DeliveryResult[]): Promise<void> {
     const giveUpAt = Date.now() + LEDGER_GIVE_UP_MS;
-    for (let wait = LEDGER_RETRY_MS; !this.failure; wait = Math.min(wait * 2, LEDGER_RETRY_MAX_MS)) {
+    for (let wait = LEDGER_RETRY_MS; !this.failed; wait = Math.min(wait * 2, LEDGER_RETRY_MAX_MS)) {
       try {
         await this.write(batch);
         break;
       } catch (error) {
-        if (Date.now() > giveUpAt) this.failure = error;
+        if (Date.now() > giveUpAt) this.giveUp.abort(error);
         else {
           this.setUnhealthy();
           await new Promise((resolve) => setTimeout(resolve, wait));

@@ -52,9 +52,6 @@ export async function sendIssue(
   const ledger = new LedgerWriter((results) =>
     recordDeliveryResults(ctx.db, messages.issue, lease.owner, results),
   );
-  // Once the ledger gives up, no message may be accepted any more: those the pool still holds
-  // are dropped, and one on its way is cut off before its end.
-  const unrecordable = new AbortController();
   const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
@@ -80,17 +77,14 @@ export async function sendIssue(
         const recorded = Promise.withResolvers<void>();
         let written = Promise.resolve();
         try {
+          // Once the ledger gives up, what the pool still holds is dropped, not sent unrecorded.
           const result = await deliverOne(ctx, messages, delivery, blocked, canSend, {
             recorded: recorded.promise,
-            signal: unrecordable.signal,
+            signal: ledger.gaveUp,
           });
           if (result) written = record(result);
         } finally {
-          void written.then(() => {
-            // Before the session that waits on this outcome may end its next message.
-            if (ledger.failed) unrecordable.abort(new Error('the ledger gave up: nothing more is sent'));
-            recorded.resolve();
-          });
+          void written.then(recorded.resolve);
         }
       });
       if (!lease.valid) break;
