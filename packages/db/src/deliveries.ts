@@ -301,8 +301,8 @@ async function recordPlainSends(
         updated_at = now()
     from unnest(${results.map((r) => r.id)}::bigint[], ${results.map((r) => r.smtpMessageId ?? null)}::text[])
       as v(id, message_id)
-    -- The date itself, not a subquery: only that month's partition is read.
     where d.id = v.id
+      -- The date itself, not a subquery: only that month's partition is read.
       and d.issue_date = ${issue.issue_date}::date
       and d.status in ('queued', 'sending')
   `.execute(db);

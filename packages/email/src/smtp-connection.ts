@@ -310,16 +310,13 @@ export class SmtpConnection {
   }
 
   /**
-   * Writes a command line, or raw chunks (the message), in one go and waits for the reply; `name`
-   * is what a failure reports as the command (a line's first word unless given).
+   * Writes a command line and waits for the reply; `name` is what a failure reports as the
+   * command (the line's first word unless given).
    */
-  private command(
-    line: string | Buffer[],
-    name = typeof line === 'string' ? (line.split(' ')[0] ?? line) : 'data',
-  ): Promise<Reply> {
+  private command(line: string, name = line.split(' ')[0] ?? line): Promise<Reply> {
     this.assertUsable();
     const reply = this.nextReply(name);
-    this.write(typeof line === 'string' ? [`${line}\r\n`] : line);
+    this.write([`${line}\r\n`]);
     return reply;
   }
 

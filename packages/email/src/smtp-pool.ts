@@ -52,25 +52,28 @@ export class SmtpPool {
 
   /** The next message in line, dropping those cancelled while they waited. */
   private nextQueued(): Queued | undefined {
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      if (!next.signal?.aborted) return next;
-      next.reject(next.signal.reason);
+    this.dropCancelled();
+    return this.queue.shift();
+  }
+
+  /** Rejects the cancelled messages at the head of the line. */
+  private dropCancelled(): void {
+    for (let head = this.queue[0]; head?.signal?.aborted; head = this.queue[0]) {
+      this.queue.shift();
+      head.reject(head.signal.reason);
     }
-    return undefined;
   }
 
   private dispatch(): void {
-    for (let next = this.nextQueued(); next; next = this.nextQueued()) {
+    for (this.dropCancelled(); this.queue.length > 0; this.dropCancelled()) {
       const session = this.idle.pop();
       if (session) {
         clearTimeout(session.timer);
-        void this.carry(session.connection, next, true);
-        continue;
-      }
-      // No session free: it waits for one, opened now if the pool may grow.
-      this.queue.unshift(next);
-      if (this.live < this.size) void this.openSession();
-      return;
+        void this.carry(session.connection, this.queue.shift() as Queued, true);
+      } else if (this.live < this.size) {
+        void this.openSession();
+        return;
+      } else return;
     }
   }
 
