@@ -59,6 +59,20 @@ export async function insertIssueOnce(db: Db, issue: NewIssue): Promise<{ issue:
   return { issue: existing, created: false };
 }
 
+/** Stores the rendered mail of an issue being built (insertIssueOnce stored it without). */
+export async function setIssueMail(
+  db: Db,
+  id: number,
+  mail: Pick<NewIssue, 'subject' | 'html' | 'text' | 'slotNonce'>,
+): Promise<Issue> {
+  return db
+    .updateTable('issues')
+    .set({ subject: mail.subject, html: mail.html, text: mail.text, slot_nonce: mail.slotNonce })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 /** Marks the issue sent once no delivery is waiting or in flight; returns whether it did. */
 export async function completeIssueIfDone(db: Db, issueId: number): Promise<boolean> {
   const result = await db

@@ -11,6 +11,7 @@ import {
   queueDeliveriesForAudience,
   recentlyPublishedPaperIds,
   selectTrendingPapers,
+  setIssueMail,
 } from '@digest/db';
 import { renderDigestEmail } from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
@@ -47,30 +48,12 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   ]);
   // Never a wasted email: a paper featured again is not sent again to the cadence's readers.
   const ranked = trending.filter((paper) => !alreadySent.has(paper.external_id));
-  const papers = ranked.slice(0, ctx.settings.size);
+  const papers = ranked.slice(0, ctx.settings.size).map(toIssuePaper);
   const morePapers = ranked.slice(ctx.settings.size).map(toIssuePaper);
-  const content =
+  const { issue, created, deliveriesQueued } =
     papers.length === 0
-      ? {
-          status: 'skipped' as const,
-          subject: 'No papers for this period',
-          papers: [],
-          html: '',
-          text: '',
-          slotNonce: null,
-        }
-      : { status: 'sending' as const, ...(await renderIssue(ctx, key, papers.map(toIssuePaper))) };
-
-  // The ledger's month for this date, made before the transaction that fills it (see ensureDeliveryPartitions).
-  if (content.status === 'sending') await ensureDeliveryPartitions(ctx.db, [key.date]);
-  const { issue, created, deliveriesQueued } = await ctx.db.transaction().execute(async (trx) => {
-    const stored = await insertIssueOnce(trx, { ...key, issueDate: key.date, ...content, morePapers });
-    const queued =
-      stored.created && stored.issue.status === 'sending'
-        ? await queueDeliveriesForAudience(trx, stored.issue.id, key.cadence, ctx.settings.localHour)
-        : 0;
-    return { ...stored, deliveriesQueued: queued };
-  });
+      ? await storeSkippedIssue(ctx, key, morePapers)
+      : await storeIssueWithAudience(ctx, key, papers, morePapers);
   if (!created) return resumeIssue(ctx, issue);
 
   // Nobody to send to: the issue is done now.
@@ -91,6 +74,74 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
     'issue built',
   );
   return { issue, created, deliveriesQueued, runsEnqueued };
+}
+
+interface StoredIssue {
+  issue: Issue;
+  /** False when the issue existed already. */
+  created: boolean;
+  deliveriesQueued: number;
+}
+
+/** Records that the period had no papers: nothing to render, nobody to send to. */
+async function storeSkippedIssue(
+  ctx: DigestContext,
+  key: IssueKey,
+  morePapers: IssuePaper[],
+): Promise<StoredIssue> {
+  const stored = await insertIssueOnce(ctx.db, {
+    ...key,
+    issueDate: key.date,
+    status: 'skipped',
+    subject: 'No papers for this period',
+    papers: [],
+    morePapers,
+    html: '',
+    text: '',
+    slotNonce: null,
+  });
+  return { ...stored, deliveriesQueued: 0 };
+}
+
+/**
+ * Stores the issue with one delivery per active subscriber, in one transaction. MJML renders in a
+ * process of its own meanwhile, so the audience is queued while the mail renders: the row is
+ * inserted without its mail, which is filled in before the commit (no one ever sees it empty).
+ * A render that fails rolls it all back.
+ */
+async function storeIssueWithAudience(
+  ctx: DigestContext,
+  key: IssueKey,
+  papers: IssuePaper[],
+  morePapers: IssuePaper[],
+): Promise<StoredIssue> {
+  const rendering = renderIssue(ctx, key, papers);
+  // Awaited in the transaction; this only keeps a failure that comes sooner from going unhandled.
+  rendering.catch(() => {});
+  // The ledger's month for this date, made before the transaction that fills it (see ensureDeliveryPartitions).
+  await ensureDeliveryPartitions(ctx.db, [key.date]);
+  return ctx.db.transaction().execute(async (trx) => {
+    const stored = await insertIssueOnce(trx, {
+      ...key,
+      issueDate: key.date,
+      status: 'sending',
+      subject: '',
+      papers,
+      morePapers,
+      html: '',
+      text: '',
+      slotNonce: null,
+    });
+    if (!stored.created) return { ...stored, deliveriesQueued: 0 };
+    const deliveriesQueued = await queueDeliveriesForAudience(
+      trx,
+      stored.issue.id,
+      key.cadence,
+      ctx.settings.localHour,
+    );
+    const issue = await setIssueMail(trx, stored.issue.id, await rendering);
+    return { issue, created: true, deliveriesQueued };
+  });
 }
 
 /**
