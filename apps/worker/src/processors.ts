@@ -24,6 +24,8 @@ const PROCESSORS: Record<JobName, Processor> = {
 
   async 'build-digest'(job, { send }) {
     const key = JOBS['build-digest'].schema.parse(job.data);
+    // The sessions connect while the issue renders: its first send runs will likely be ours.
+    send.transport.connect();
     const outcome = await buildIssue(send, key);
     return { issueId: outcome.issue.id, status: outcome.issue.status, created: outcome.created };
   },

@@ -38,6 +38,14 @@ export class SmtpPool {
     });
   }
 
+  /**
+   * Opens every session now, ahead of sending, so that connecting (and a relay that takes its
+   * time to greet) overlaps other work. A relay that is away is noticed by the next send.
+   */
+  connect(): void {
+    while (!this.closed && this.live < this.size) void this.openSession();
+  }
+
   /** Quits idle sessions; those in use quit after their message. */
   close(): void {
     this.closed = true;

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../../../test/support/processes.ts';
+import { eventually, freePort } from '../../../test/support/processes.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../../test/support/smtp.ts';
 import { compileMessage, personalise } from './mime.ts';
 import { parseSmtpUrl } from './smtp-options.ts';
@@ -269,6 +269,21 @@ describe('the SMTP client under the transport', () => {
     });
     await sendTo(`smtp://digest:secret@127.0.0.1:${server.port}`, 'reader@example.org');
     expect(logins).toEqual(['LOGIN digest:secret']);
+  });
+
+  it('connects its sessions ahead of the first send when asked, and does not fail when the relay is away', async () => {
+    server = await startTestSmtpServer();
+    const transport = createSmtpTransport({ url: server.url, poolSize: 2 });
+    transport.connect();
+    await eventually(async () => (server?.peakSessions() === 2 ? true : undefined), 5_000, 'two sessions');
+    await Promise.all(['a', 'b', 'c'].map((name) => send(transport, `${name}@example.org`)));
+    transport.close();
+    expect(server.peakSessions()).toBe(2);
+
+    const away = createSmtpTransport({ url: `smtp://127.0.0.1:${await freePort()}`, poolSize: 2 });
+    away.connect();
+    await expect(send(away, 'a@example.org')).rejects.toMatchObject({ code: 'ECONNECTION' });
+    away.close();
   });
 
   it('opens a new session when the relay closed an idle one', async () => {

@@ -29,6 +29,8 @@ export interface MailTransport {
   send(message: OutgoingMessage): Promise<{ response: string }>;
   /** Resolves when the server answers a connection; rejects with the reason otherwise. */
   verify(): Promise<void>;
+  /** Opens the pool's sessions ahead of a send about to start; never fails (sends will). */
+  connect(): void;
   close(): void;
 }
 
@@ -71,6 +73,9 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
     },
     async verify() {
       await (await SmtpConnection.open(endpoint)).quit();
+    },
+    connect() {
+      pool.connect();
     },
     close() {
       pool.close();

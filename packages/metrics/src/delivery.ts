@@ -66,6 +66,7 @@ export function observedTransport(transport: MailTransport, observer: DeliveryOb
       }
     },
     verify: () => transport.verify(),
+    connect: () => transport.connect(),
     close: () => transport.close(),
   };
 }
