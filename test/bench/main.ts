@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   };
   const rows: [string, string, string][] = [
     ['end to end', `${figures.e2e_msgs_per_s} msg/s`, `${n} recipients, trigger → last message accepted`],
+    ['  first message after', `${round(e2e.firstMessageMs)} ms`, 'trigger → first accepted: build, first session'],
     [
       'raw pipe (Nodemailer)',
       `${figures.raw_msgs_per_s} msg/s`,
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
       'the pipeline against its own client',
     ],
     [`end to end ×4`, `${figures.e2e_msgs_per_s_4x} msg/s`, `${4 * n} recipients`],
+    ['  first message after', `${round(e2e4.firstMessageMs)} ms`, ''],
     ['raw pipe ×4 (Nodemailer)', `${figures.raw_msgs_per_s_4x} msg/s`, ''],
     ['raw pipe ×4 (project)', `${round(rawOwn4.msgsPerS)} msg/s`, ''],
     ['end to end / raw ×4', String(figures.e2e_vs_raw_4x), 'target ≥ 0.75'],

@@ -22,6 +22,8 @@ export interface EndToEnd {
   recipients: number;
   ms: number;
   msgsPerS: number;
+  /** From the trigger until the sink accepted the first message: the build, then the first session. */
+  firstMessageMs: number;
   /** Of the worker process alone: after start-up, and its peak (VmHWM) over the run. */
   idleRssMb: number;
   peakRssMb: number;
@@ -64,15 +66,18 @@ export async function endToEnd(options: {
   try {
     const idleRssMb = worker.rssMb().now;
     const base = (await sink.stats()).messages;
+    const startedAt = Date.now();
     const started = performance.now();
     await queues.enqueue('build-digest', { cadence: 'daily', date: ISSUE_DATE });
     await sink.waitFor(base + recipients, options.timeoutMs);
     const ms = performance.now() - started;
+    const [firstArrival = Number.NaN] = await sink.arrivals(startedAt);
     const issue = await settled(database.db, recipients);
     return {
       recipients,
       ms,
       msgsPerS: (recipients * 1000) / ms,
+      firstMessageMs: firstArrival - startedAt,
       idleRssMb,
       peakRssMb: worker.rssMb().peak,
       issue,
