@@ -115,7 +115,11 @@ async function main(): Promise<void> {
   };
   const rows: [string, string, string][] = [
     ['end to end', `${figures.e2e_msgs_per_s} msg/s`, `${n} recipients, trigger → last message accepted`],
-    ['  first message after', `${round(e2e.firstMessageMs)} ms`, 'trigger → first accepted: build, first session'],
+    [
+      '  first message after',
+      `${round(e2e.firstMessageMs)} ms`,
+      'trigger → first accepted: build, first session',
+    ],
     [
       'raw pipe (Nodemailer)',
       `${figures.raw_msgs_per_s} msg/s`,
