@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { TEST_POSTGRES_URL } from '../../../test/support/env.ts';
 import { eventually } from '../../../test/support/processes.ts';
+import { limitTransaction } from './client.ts';
 
 let database: TestDatabase;
 let admin: pg.Client;
@@ -36,5 +37,28 @@ describe('createDb', () => {
     });
     const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db);
     expect(rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe('limitTransaction', () => {
+  it('has Postgres end a transaction left idle past its limit, and what it wrote with it', async () => {
+    await sql`create table held (id int)`.execute(database.db);
+    const outcome = database.db.transaction().execute(async (trx) => {
+      await limitTransaction(trx, 'idle_in_transaction_session_timeout', 100);
+      await sql`insert into held values (1)`.execute(trx);
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+      await eventually(async () => {
+        const { rowCount } = await admin.query('select 1 from pg_stat_activity where pid = $1', [
+          rows[0]?.pid,
+        ]);
+        return rowCount === 0 ? true : undefined;
+      });
+      await sql`select 1`.execute(trx);
+    });
+    await expect(outcome).rejects.toThrow(/terminat|not queryable/i);
+    const { rows } = await sql<{ count: number }>`select count(*)::int as count from held`.execute(
+      database.db,
+    );
+    expect(rows).toEqual([{ count: 0 }]);
   });
 });

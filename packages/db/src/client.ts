@@ -8,6 +8,15 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Db = Kysely<Database>;
 
+/** A time limit of Postgres's, in force until the transaction `trx` ends. */
+export async function limitTransaction(
+  trx: Db,
+  limit: 'lock_timeout' | 'idle_in_transaction_session_timeout',
+  ms: number,
+): Promise<void> {
+  await sql`select set_config(${limit}, ${`${ms}ms`}, true)`.execute(trx);
+}
+
 /** A server that accepts the connection but never speaks Postgres must not hang a process. */
 export const CONNECT_TIMEOUT_MS = 5000;
 

@@ -1,4 +1,4 @@
-export { createDatabaseIfMissing, createDb, type Db } from './client.ts';
+export { createDatabaseIfMissing, createDb, type Db, limitTransaction } from './client.ts';
 export * from './deliveries.ts';
 export * from './issues.ts';
 export { migrateToLatest } from './migrate.ts';

@@ -1,6 +1,6 @@
 import { type IsoDate, monthStart } from '@digest/core';
 import { sql } from 'kysely';
-import type { Db } from './client.ts';
+import { type Db, limitTransaction } from './client.ts';
 
 /**
  * The deliveries ledger has one partition a month, `deliveries_YYYY_MM`, holding the deliveries of
@@ -102,9 +102,8 @@ export async function dropDeliveryPartitionsBefore(
 /** A transaction holding the partition lock, its lock waits bounded by `lockTimeoutMs` when given. */
 function maintenance<T>(db: Db, options: PartitionOptions, work: (trx: Db) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    if (options.lockTimeoutMs !== undefined) {
-      await sql`select set_config('lock_timeout', ${`${options.lockTimeoutMs}ms`}, true)`.execute(trx);
-    }
+    if (options.lockTimeoutMs !== undefined)
+      await limitTransaction(trx, 'lock_timeout', options.lockTimeoutMs);
     await sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`.execute(trx);
     return work(trx);
   });

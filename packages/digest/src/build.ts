@@ -6,6 +6,7 @@ import {
   type Issue,
   type IssuePaper,
   insertIssueOnce,
+  limitTransaction,
   MAX_PAPERS_PER_EMAIL,
   type Paper,
   queueDeliveriesForAudience,
@@ -13,7 +14,7 @@ import {
   selectTrendingPapers,
   setIssueMail,
 } from '@digest/db';
-import { renderDigestEmail } from '@digest/email';
+import { RENDER_TIMEOUT_MS, renderDigestEmail } from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
 import { enqueueDueRuns, enqueueSendRuns } from './dispatch.ts';
 import { issuePeriod } from './schedule.ts';
@@ -121,6 +122,9 @@ async function storeIssueWithAudience(
   // The ledger's month for this date, made before the transaction that fills it (see ensureDeliveryPartitions).
   await ensureDeliveryPartitions(ctx.db, [key.date]);
   return ctx.db.transaction().execute(async (trx) => {
+    // The render has a time limit of its own; this one frees the rows and locks should the
+    // worker itself stall while the transaction waits for the mail.
+    await limitTransaction(trx, 'idle_in_transaction_session_timeout', RENDER_TIMEOUT_MS + 30_000);
     const stored = await insertIssueOnce(trx, {
       ...key,
       issueDate: key.date,

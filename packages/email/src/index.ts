@@ -8,6 +8,7 @@ export {
   type Recipient,
 } from './mime.ts';
 export { RELAY_PROBE_MS, RelayGate, type RelayState } from './relay.ts';
+export { RENDER_TIMEOUT_MS } from './render.ts';
 export { retryTime, withinRetryBudget } from './retry.ts';
 export * from './templates/index.ts';
 export {

@@ -10,6 +10,8 @@ import { enableCompileCache } from 'node:module';
 enableCompileCache();
 // Requests that come while it loads wait for it: the listener is in place from the start.
 const loaded = import('mjml').then((module) => module.default);
+// A failed load is answered to each request (below), not left to crash this process unexplained.
+loaded.catch(() => {});
 
 export interface RenderRequest {
   id: number;

@@ -4,6 +4,11 @@ import type { MjmlError, RenderReply, RenderRequest } from './mjml-process.ts';
 
 /** How long the renderer process outlives its last render: the renders of one issue reuse it. */
 const RENDERER_IDLE_MS = 10_000;
+/**
+ * Longest a render may take (a few hundred milliseconds is usual): past it the renderer is
+ * killed, so a stuck MJML never holds a build, and the transaction it waits in, for good.
+ */
+export const RENDER_TIMEOUT_MS = 60_000;
 
 function describe(errors: readonly MjmlError[]): string {
   return errors.map((error) => error.formattedMessage ?? `line ${error.line}: ${error.message}`).join('; ');
@@ -16,15 +21,18 @@ function describe(errors: readonly MjmlError[]): string {
  * MJML runs in a child process started on first use and stopped once idle: its ~100 MB never
  * enter the worker's (or the API's) heap, and leave the machine when the renders are done.
  */
-export async function renderMjml(mjml: string): Promise<string> {
-  const reply = await renderer().render(mjml);
+export async function renderMjml(
+  mjml: string,
+  { timeoutMs = RENDER_TIMEOUT_MS }: { timeoutMs?: number } = {},
+): Promise<string> {
+  const reply = await renderer().render(mjml, timeoutMs);
   if (reply.errors.length > 0) throw new Error(`Invalid MJML: ${describe(reply.errors)}`);
   if ('failure' in reply) throw new Error(reply.failure);
   return reply.html;
 }
 
 interface Renderer {
-  render(mjml: string): Promise<RenderReply>;
+  render(mjml: string, timeoutMs: number): Promise<RenderReply>;
 }
 
 let current: Renderer | undefined;
@@ -45,7 +53,7 @@ function startRenderer(gone: () => void): Renderer {
   });
   const pending = new Map<
     number,
-    { resolve: (reply: RenderReply) => void; reject: (error: Error) => void }
+    { resolve: (reply: RenderReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
   >();
   let nextId = 0;
   let idle: NodeJS.Timeout | undefined;
@@ -70,6 +78,7 @@ function startRenderer(gone: () => void): Renderer {
     const request = pending.get(reply.id);
     if (!request) return;
     pending.delete(reply.id);
+    clearTimeout(request.timer);
     request.resolve(reply);
     if (pending.size === 0) {
       hold(false);
@@ -78,7 +87,10 @@ function startRenderer(gone: () => void): Renderer {
   });
   const failAll = (error: Error) => {
     stop();
-    for (const request of pending.values()) request.reject(error);
+    for (const request of pending.values()) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
     pending.clear();
   };
   child.on('exit', (code, signal) =>
@@ -86,12 +98,17 @@ function startRenderer(gone: () => void): Renderer {
   );
   child.on('error', failAll);
   return {
-    render(mjml) {
+    render(mjml, timeoutMs) {
       clearTimeout(idle);
       hold(true);
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        const timer = setTimeout(() => {
+          // Every render waiting on this process fails with it; the next render starts a new one.
+          failAll(new Error(`the MJML renderer took longer than ${timeoutMs} ms: stopped`));
+          child.kill('SIGKILL');
+        }, timeoutMs);
+        pending.set(id, { resolve, reject, timer });
         child.send({ id, mjml } satisfies RenderRequest);
       });
     },
