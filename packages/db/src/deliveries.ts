@@ -21,6 +21,9 @@ export async function queueDeliveriesForAudience(
     from issues i
     join subscribers s on s.status = 'active' and s.cadence = ${cadence} and s.paused_at is null
     where i.id = ${issueId}
+    -- Ids follow this order and runs claim in id order (within a due time), so the readers of one
+    -- personal edition are claimed together: its render is reused, not evicted and done again.
+    order by s.keywords, s.papers_per_email, s.top_when_no_match
     on conflict (issue_id, subscriber_id, issue_date) where not resend do nothing
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);

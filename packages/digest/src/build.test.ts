@@ -42,4 +42,36 @@ describe('buildIssue', () => {
     expect(issue.html).toContain('A paper');
     expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 3 });
   });
+
+  it('queues the readers of one personal edition next to each other, so sends claim them together', async () => {
+    const { db } = harness.resources;
+    await upsertPapers(db, [
+      {
+        external_id: 'p1',
+        title: 'Vision at scale',
+        featured_at: new Date('2026-06-01T08:00:00Z'),
+        upvotes: 3,
+      },
+    ]);
+    // Signed up interleaved: in id order no two neighbours share a choice.
+    const keywords = [['vision'], [], ['rl'], ['vision'], [], ['rl'], ['vision']];
+    for (const [index, chosen] of keywords.entries()) {
+      await insertSubscriber(db, {
+        email: `reader-${index}@example.org`,
+        status: 'active',
+        consent_source: 'api',
+        keywords: chosen,
+      });
+    }
+    const { deliveriesQueued } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    expect(deliveriesQueued).toBe(keywords.length);
+    const queued = await db
+      .selectFrom('deliveries as d')
+      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+      .select('s.keywords')
+      .orderBy('d.id')
+      .execute();
+    const runs = queued.map((row) => row.keywords.join()).filter((key, index, all) => key !== all[index - 1]);
+    expect(runs.sort()).toEqual(['', 'rl', 'vision']);
+  });
 });
