@@ -14,7 +14,7 @@ import {
   selectTrendingPapers,
   setIssueMail,
 } from '@digest/db';
-import { RENDER_TIMEOUT_MS, renderDigestEmail } from '@digest/email';
+import { type DigestShell, digestEdition, RENDER_TIMEOUT_MS, renderDigestShell } from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
 import { enqueueDueRuns, enqueueSendRuns } from './dispatch.ts';
 import { issuePeriod } from './schedule.ts';
@@ -160,27 +160,32 @@ async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutco
 }
 
 /**
- * Renders the issue's mail for `papers` (picked by `keywords`, for a personal edition), with
- * per-recipient placeholders still in place.
+ * The shell of the issue's mail, rendered by MJML: the issue and each personal edition of it are
+ * filled into it (`issueEdition`).
  */
-export async function renderIssue(
-  ctx: DigestContext,
-  key: IssueKey,
-  papers: IssuePaper[],
-  keywords: string[] = [],
-) {
-  const mail = await renderDigestEmail({
+export async function renderIssueShell(ctx: DigestContext, key: IssueKey): Promise<DigestShell> {
+  return renderDigestShell({
     cadence: key.cadence,
     issueDate: key.date,
-    papers,
-    keywords,
     archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
     issueNumber: (await countIssuesBefore(ctx.db, key.cadence, key.date)) + 1,
     postalAddress: ctx.settings.postalAddress,
     thumbnails: ctx.settings.thumbnails,
   });
-  return { ...mail, papers };
+}
+
+/**
+ * The issue's mail for `papers` (picked by `keywords`, for a personal edition), with
+ * per-recipient placeholders still in place.
+ */
+export function issueEdition(shell: DigestShell, papers: IssuePaper[], keywords: string[] = []) {
+  return { ...digestEdition(shell, { papers, keywords }), papers };
+}
+
+/** Renders the issue's mail for `papers`: a shell of its own, for one mail. */
+export async function renderIssue(ctx: DigestContext, key: IssueKey, papers: IssuePaper[]) {
+  return issueEdition(await renderIssueShell(ctx, key), papers);
 }
 
 export function toIssuePaper(paper: Paper): IssuePaper {

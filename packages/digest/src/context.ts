@@ -1,6 +1,6 @@
 import type { Logger } from '@digest/core';
 import type { Cadence, Db, Issue } from '@digest/db';
-import type { CompiledMessage, MailTransport, RelayGate } from '@digest/email';
+import type { CompiledMessage, DigestShell, MailTransport, RelayGate } from '@digest/email';
 import type { Queues, SendThrottle } from '@digest/queue';
 import type { TokenSigner } from '@digest/subscribers';
 
@@ -52,6 +52,8 @@ export interface IssueMessages {
   /** Edition key → the personal edition, least recently used first. */
   /** Undefined for a choice that matches nothing today and wants no email then. */
   editions: Map<string, Promise<CompiledMessage | undefined>>;
+  /** The issue's mail as MJML rendered it, cut where editions differ: made for the first edition. */
+  shell?: Promise<DigestShell>;
 }
 
 /** An issue's rendered mail, with the nonce of its per-recipient markers. */

@@ -1,4 +1,4 @@
-export { type BuildOutcome, buildIssue, renderIssue, toIssuePaper } from './build.ts';
+export { type BuildOutcome, buildIssue, toIssuePaper } from './build.ts';
 export {
   archiveUrl,
   type DigestContext,

@@ -19,7 +19,7 @@ import {
   withinRetryBudget,
 } from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
-import { renderIssue } from './build.ts';
+import { issueEdition, renderIssueShell } from './build.ts';
 import { type IssueMail, type IssueMessages, issueMail, type SendContext } from './context.ts';
 import { CLAIM_SIZE } from './dispatch.ts';
 import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
@@ -260,15 +260,22 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): V {
 
 async function renderEdition(
   ctx: SendContext,
-  { issue, published }: IssueMessages,
+  messages: IssueMessages,
   choices: ReaderChoices,
 ): Promise<Edition> {
+  const { issue, published } = messages;
   const papers = editionPapers(issue, choices);
   if (papers.length === 0) return choices.topWhenNoMatch ? published : undefined;
   // A size the period cannot fill beyond the issue: the same mail as published.
   if (choices.keywords.length === 0 && papers.length === issue.papers.length) return published;
-  const key = { cadence: issue.cadence, date: issue.issue_date };
-  return compile(ctx, await renderIssue(ctx, key, papers, choices.keywords));
+  if (!messages.shell) {
+    messages.shell = renderIssueShell(ctx, { cadence: issue.cadence, date: issue.issue_date });
+    // A failed render is not kept: the next edition tries again.
+    messages.shell.catch(() => {
+      messages.shell = undefined;
+    });
+  }
+  return compile(ctx, issueEdition(await messages.shell, papers, choices.keywords));
 }
 
 function compile(ctx: SendContext, mail: IssueMail): CompiledMessage {

@@ -1,7 +1,6 @@
 import { type IssuePaper, isoDateSchema, MAX_PAPERS_PER_EMAIL, oneLine, parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml, stripLineBreaks } from '../html.ts';
-import { renderMjml } from '../render.ts';
 import { formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
 import {
   CLASS,
@@ -9,7 +8,6 @@ import {
   type Footer,
   footerText,
   H1,
-  layoutMjml,
   link,
   P,
   type RenderedEmail,
@@ -20,13 +18,12 @@ import {
 import { type PaperView, paperStats, viewPaper } from './paper.ts';
 import { newSlotNonce, slotMarkers } from './placeholders.ts';
 import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
+import { fillShell, type MailShell, renderShell } from './shell.ts';
 
-export const digestPropsSchema = z.object({
+/** What every edition of one issue shares: everything but its papers and the reader's keywords. */
+export const digestShellPropsSchema = z.object({
   cadence: cadenceSchema,
   issueDate: isoDateSchema,
-  papers: z.array(issuePaperSchema).min(1).max(MAX_PAPERS_PER_EMAIL),
-  /** The subscriber's keywords, for an edition picked by them. */
-  keywords: z.array(z.string()).default([]),
   /** This issue's page in the web archive. */
   archiveUrl: httpUrlSchema,
   /** The signup page. */
@@ -39,6 +36,15 @@ export const digestPropsSchema = z.object({
   thumbnails: z.string().optional(),
 });
 
+const editionSchema = z.object({
+  papers: z.array(issuePaperSchema).min(1).max(MAX_PAPERS_PER_EMAIL),
+  /** The subscriber's keywords, for an edition picked by them. */
+  keywords: z.array(z.string()).default([]),
+});
+
+export const digestPropsSchema = digestShellPropsSchema.extend(editionSchema.shape);
+
+export type DigestShellProps = z.input<typeof digestShellPropsSchema>;
 export type DigestProps = z.input<typeof digestPropsSchema>;
 
 const MAX_SUBJECT = 120;
@@ -98,20 +104,40 @@ function paperText(paper: PaperView, rank: number): string {
   return lines.join('\n');
 }
 
-/** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
-export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
-  const {
-    cadence,
-    issueDate,
-    issueNumber,
-    papers,
-    keywords,
-    archiveUrl,
-    siteUrl,
-    postalAddress,
-    thumbnails,
-  } = parseInput(digestPropsSchema, props, 'digest email');
+/**
+ * One issue's mail rendered by MJML once (see MailShell): each personal edition of the issue is
+ * then filled into it, not rendered again.
+ */
+export interface DigestShell {
+  props: z.output<typeof digestShellPropsSchema>;
+  shell: MailShell;
+  /** The nonce of the per-recipient markers in the footer, shared by every edition. */
+  slotNonce: string;
+}
+
+/** Renders the shell of one issue's mail (MJML runs here, once per issue). */
+export async function renderDigestShell(input: DigestShellProps): Promise<DigestShell> {
+  const props = parseInput(digestShellPropsSchema, input, 'digest email');
   const slotNonce = newSlotNonce();
+  const shell = await renderShell({
+    siteUrl: props.siteUrl,
+    kicker: kicker(props),
+    body: (content) => `<mj-text css-class="dp-narrow">${content}</mj-text>`,
+    footer: digestFooter(props, slotNonce),
+  });
+  return { props, shell, slotNonce };
+}
+
+/**
+ * One edition of the issue: its papers, in order, picked by `keywords` when the reader chose
+ * some. The per-recipient placeholders are left for the sender.
+ */
+export function digestEdition(
+  { props, shell, slotNonce }: DigestShell,
+  edition: z.input<typeof editionSchema>,
+): RenderedEmail {
+  const { papers, keywords } = parseInput(editionSchema, edition, 'digest edition');
+  const { cadence, issueDate } = props;
   const views = papers.map(viewPaper);
   const heading = issueTitle(cadence, issueDate);
   const top = views[0] as PaperView; // the schema guarantees at least one paper
@@ -123,44 +149,54 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
       ? `The most upvoted research paper ${period}${matching}.`
       : `The ${views.length} most upvoted research papers ${period}${matching}.`;
   const more = views.length > 1 ? ` and ${views.length - 1} more` : '';
-  const kicker = [
+  // One mj-text for all papers: MJML wraps each mj-text in ~450 bytes of table markup.
+  const content = `
+          <h1 ${H1}>${escapeHtml(cadence === 'weekly' ? 'This week’s top papers' : 'Today’s top papers')}</h1>
+          <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
+          ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(props.thumbnails, papers[index] as IssuePaper))).join('\n')}
+        `;
+  const html = fillShell(shell, {
+    title: subject,
+    preview: `${truncate(top.title, 90)}${more}. ${intro}`,
+    content,
+  });
+
+  const text = [
+    `Daily Papers · ${kicker(props)}`,
+    heading,
+    intro,
+    ...views.map((view, index) => paperText(view, index + 1)),
+    footerText(digestFooter(props, slotNonce)),
+  ].join('\n\n');
+  return { subject, html, text: `${text}\n`, slotNonce };
+}
+
+/** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
+export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
+  // All of it checked before anything renders.
+  const { papers, keywords, ...shell } = parseInput(digestPropsSchema, props, 'digest email');
+  return digestEdition(await renderDigestShell(shell), { papers, keywords });
+}
+
+function kicker({ cadence, issueDate, issueNumber }: DigestShell['props']): string {
+  return [
     cadence === 'weekly' ? `Week of ${formatDate(issueDate)}` : longDate(issueDate),
     issueNumber ? `Issue ${issueNumber}` : '',
   ]
     .filter(Boolean)
     .join(' · ');
-  const footer: Footer = {
+}
+
+function digestFooter(
+  { cadence, siteUrl, archiveUrl, postalAddress }: DigestShell['props'],
+  slotNonce: string,
+): Footer {
+  return {
     reason: `You get this ${cadence === 'weekly' ? 'weekly' : 'daily'} email because you subscribed at`,
     siteUrl,
     links: [...subscriberFooterLinks(slotMarkers(slotNonce)), { label: 'View in browser', href: archiveUrl }],
     postalAddress,
   };
-
-  // One mj-text for all papers: MJML wraps each mj-text in ~450 bytes of table markup.
-  const body = `<mj-text css-class="dp-narrow">
-          <h1 ${H1}>${escapeHtml(cadence === 'weekly' ? 'This week’s top papers' : 'Today’s top papers')}</h1>
-          <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
-          ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(thumbnails, papers[index] as IssuePaper))).join('\n')}
-        </mj-text>`;
-  const html = await renderMjml(
-    layoutMjml({
-      title: subject,
-      preview: `${truncate(top.title, 90)}${more}. ${intro}`,
-      siteUrl,
-      kicker,
-      body,
-      footer,
-    }),
-  );
-
-  const text = [
-    `Daily Papers · ${kicker}`,
-    heading,
-    intro,
-    ...views.map((view, index) => paperText(view, index + 1)),
-    footerText(footer),
-  ].join('\n\n');
-  return { subject, html, text: `${text}\n`, slotNonce };
 }
 
 /** `2026-05-22` → `Friday, 22 May 2026`. */

@@ -10,7 +10,14 @@ export {
   dataExportPropsSchema,
   renderDataExportEmail,
 } from './data-export.ts';
-export { type DigestProps, digestPropsSchema, renderDigestEmail } from './digest.ts';
+export {
+  type DigestProps,
+  type DigestShell,
+  digestEdition,
+  digestPropsSchema,
+  renderDigestEmail,
+  renderDigestShell,
+} from './digest.ts';
 export { formatDate, leadSentences } from './format.ts';
 export type { RenderedEmail } from './layout.ts';
 export { type PaperView, paperStats, viewPaper } from './paper.ts';
