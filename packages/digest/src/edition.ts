@@ -1,4 +1,5 @@
 import type { Issue, IssuePaper } from '@digest/db';
+import { remember } from './remember.ts';
 
 /** What a subscriber chose about the papers they get. */
 export interface ReaderChoices {
@@ -40,10 +41,22 @@ export function editionPapers(
   return matching.slice(0, choices.papersPerEmail ?? issue.papers.length);
 }
 
+/** Compiled keyword patterns: an issue's many editions ask for the same few keywords again. */
+const patterns = new Map<string, RegExp>();
+const PATTERNS_KEPT = 1000;
+
 /** A keyword matches whole words only: "rl" finds "RL fine-tuning", not "world". */
 function keywordPattern(keyword: string): RegExp {
+  const known = patterns.get(keyword);
+  if (known) return remember(patterns, keyword, known, PATTERNS_KEPT);
   const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
+  // No `g` flag: `test` keeps no state between papers, so one pattern serves every edition.
+  return remember(
+    patterns,
+    keyword,
+    new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu'),
+    PATTERNS_KEPT,
+  );
 }
 
 function matches(paper: IssuePaper, pattern: RegExp): boolean {

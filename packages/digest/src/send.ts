@@ -25,6 +25,7 @@ import { CLAIM_SIZE } from './dispatch.ts';
 import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
 import { DeliveryLease } from './lease.ts';
 import { LedgerWriter } from './ledger-writer.ts';
+import { remember } from './remember.ts';
 
 /** Sends in flight at once per run; the SMTP pool queues what its connections cannot take yet. */
 const IN_FLIGHT = 50;
@@ -248,14 +249,6 @@ function messageFor(
   }
   // Stored again on every use, so the choice dropped is the least recently used one.
   return remember(editions, key, edition, EDITIONS_KEPT);
-}
-
-/** Stores `value` as the newest entry of `map`, dropping the oldest once it holds `limit`. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): V {
-  map.delete(key);
-  if (map.size >= limit) map.delete(map.keys().next().value as K);
-  map.set(key, value);
-  return value;
 }
 
 async function renderEdition(

@@ -1,7 +1,7 @@
 import { type IssuePaper, isoDateSchema, MAX_PAPERS_PER_EMAIL, oneLine, parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml, stripLineBreaks } from '../html.ts';
-import { formatDate, safeHttpUrl, truncate, wrap } from './format.ts';
+import { formatDate, longDate, safeHttpUrl, truncate, wrap } from './format.ts';
 import {
   CLASS,
   COLORS,
@@ -197,15 +197,4 @@ function digestFooter(
     links: [...subscriberFooterLinks(slotMarkers(slotNonce)), { label: 'View in browser', href: archiveUrl }],
     postalAddress,
   };
-}
-
-/** `2026-05-22` → `Friday, 22 May 2026`. */
-function longDate(isoDate: string): string {
-  return new Date(`${isoDate}T00:00:00Z`).toLocaleDateString('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
 }

@@ -57,16 +57,30 @@ export function safeHttpUrl(url: string | null | undefined): string | null {
   return parsed.href.replace(NOT_URL_CHARACTER, (char) => encodeURIComponent(char));
 }
 
+// Made once: toLocaleDateString builds a formatter at every call, which editions pay per paper.
+const DAY_MONTH_YEAR = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+const WEEKDAY_DAY_MONTH_YEAR = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+
 /** `2026-05-22` → `22 May 2026`; anything else is returned as it is. */
 export function formatDate(isoDate: string): string {
   if (!isIsoDate(isoDate)) return isoDate;
-  const date = new Date(`${isoDate}T00:00:00Z`);
-  return date.toLocaleDateString('en-GB', {
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+  return DAY_MONTH_YEAR.format(new Date(`${isoDate}T00:00:00Z`));
+}
+
+/** `2026-05-22` → `Friday, 22 May 2026`. */
+export function longDate(isoDate: string): string {
+  return WEEKDAY_DAY_MONTH_YEAR.format(new Date(`${isoDate}T00:00:00Z`));
 }
 
 /**
