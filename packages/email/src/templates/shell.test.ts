@@ -45,4 +45,10 @@ describe('fillShell', () => {
     expect(html).toContain('{{shell_content:x}} content');
     expect(html.match(/<title>T<\/title>/g)).toHaveLength(1);
   });
+
+  it('refuses a layout that leaves no place for a fill', async () => {
+    await expect(
+      renderShell({ ...LAYOUT, body: () => '<mj-text>Nothing of the edition</mj-text>' }),
+    ).rejects.toThrow('the rendered layout has no place for: content');
+  });
 });

@@ -41,8 +41,13 @@ export async function renderShell({ body, ...layout }: ShellLayout): Promise<Mai
     }),
   );
   const names = new Map(FILL_NAMES.map((name) => [marker(name), name]));
-  const pieces = html.split(new RegExp(`(\\{\\{shell_(?:${FILL_NAMES.join('|')}):${nonce}\\}\\})`));
-  return { pieces: pieces.map((piece, index) => (index % 2 === 1 ? (names.get(piece) as FillName) : piece)) };
+  const pieces = html
+    .split(new RegExp(`(\\{\\{shell_(?:${FILL_NAMES.join('|')}):${nonce}\\}\\})`))
+    .map((piece, index) => (index % 2 === 1 ? (names.get(piece) as FillName) : piece));
+  // A layout (or an MJML) that dropped or moved a marker would send mails without their content.
+  const lost = FILL_NAMES.filter((name) => !pieces.some((piece, index) => index % 2 === 1 && piece === name));
+  if (lost.length > 0) throw new Error(`the rendered layout has no place for: ${lost.join(', ')}`);
+  return { pieces };
 }
 
 /** The mail of `shell` with `fills`: what MJML renders for the whole layout with them. */
