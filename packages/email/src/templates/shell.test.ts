@@ -21,7 +21,7 @@ describe('fillShell', () => {
     const shell = await renderShell(LAYOUT);
     const fills = [
       {
-        title: HOSTILE,
+        title: ` ${HOSTILE} `,
         preview: HOSTILE,
         content: `\n  <h1>${HOSTILE}</h1>\n  <table><tr><td>cell</td></tr></table>\n`,
       },

@@ -3,7 +3,10 @@ import { renderMjml } from '../render.ts';
 import { type LayoutOptions, layoutMjml } from './layout.ts';
 import { newSlotNonce } from './placeholders.ts';
 
-/** What the mails sharing one shell differ in: plain text for the first two, HTML for the content. */
+/**
+ * What the mails sharing one shell differ in: plain text for the first two, HTML for the content
+ * (no MJML tags or Outlook conditional comments in it: MJML would rework those, a fill does not).
+ */
 export interface ShellFills {
   title: string;
   preview: string;
@@ -52,10 +55,10 @@ export async function renderShell({ body, ...layout }: ShellLayout): Promise<Mai
 
 /** The mail of `shell` with `fills`: what MJML renders for the whole layout with them. */
 export function fillShell({ pieces }: MailShell, fills: ShellFills): string {
+  // MJML trims the title and what its ending tags (mj-text, mj-raw) hold.
   const html: Record<FillName, string> = {
-    title: escapeHtml(fills.title),
+    title: escapeHtml(fills.title.trim()),
     preview: escapeHtml(fills.preview),
-    // MJML trims what its ending tags (mj-text, mj-raw) hold.
     content: fills.content.trim(),
   };
   return pieces.map((piece, index) => (index % 2 === 1 ? html[piece as FillName] : piece)).join('');
