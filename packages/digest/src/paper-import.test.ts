@@ -71,6 +71,22 @@ describe('normalisePapers', () => {
     expect(derivedKey('Same Title!')).toBe(derivedKey('same title'));
   });
 
+  it('refuses an id that is not well-formed Unicode, in either shape', () => {
+    const { papers, rejected } = normalisePapers(
+      [
+        { title: 'Flat', id: 'ab\uD800', publishedAt: '2026-05-22' },
+        { paper: { id: '\uDC00x', title: 'From the Hub' }, publishedAt: '2026-05-22' },
+        { title: 'Fine', publishedAt: '2026-05-22' },
+      ],
+      'UTC',
+    );
+    expect(papers.map((paper) => paper.title)).toEqual(['Fine']);
+    expect(rejected.map((record) => [record.index, record.reason])).toEqual([
+      [0, expect.stringMatching(/well-formed Unicode/)],
+      [1, expect.stringMatching(/well-formed Unicode/)],
+    ]);
+  });
+
   it('refuses anything but an array', () => {
     expect(() => normalisePapers({ papers: [] }, 'UTC')).toThrow(/JSON array/);
   });

@@ -8,7 +8,10 @@ import { z } from 'zod';
  * and flat objects like the Daily Papers page export. Unknown fields are ignored.
  */
 const text = z.string().trim();
-const key = text.max(200);
+// A lone surrogate would throw where an id goes into a URL (the paper's page, its thumbnail).
+const key = text
+  .max(200)
+  .refine((value) => value.isWellFormed(), 'not well-formed Unicode (a lone surrogate)');
 const titleText = text.max(1000, 'title longer than 1000 characters');
 const summaryText = text.max(20_000, 'summary longer than 20000 characters');
 /** Counts are Postgres `integer` columns: anything larger is refused here, with its record's index. */

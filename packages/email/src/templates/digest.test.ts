@@ -122,6 +122,14 @@ describe('renderDigestEmail', () => {
     expect(html).toMatch(
       /<img src="https:\/\/img\.example\.com\/2605\.10001\.png" alt="First page of “Paper number 1[^"]*”" width="496" height="260"/,
     );
+    // An id no URL can hold (a lone surrogate) goes without its thumbnail, not without its mail.
+    const broken = await renderDigestEmail(
+      props({
+        papers: [testPaper(1, { externalId: 'x\uD800' })],
+        thumbnails: 'https://img.example.com/{id}.png',
+      }),
+    );
+    expect(broken.html).not.toMatch(/<img/i);
   });
 
   it('shows "N authors" without names, and no code link without a code URL', async () => {

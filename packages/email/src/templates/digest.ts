@@ -54,7 +54,8 @@ const THUMB_HEIGHT = 260;
 
 /** The `{id}` template of DIGEST_THUMBNAILS filled with a paper's id, when it gives an http(s) URL. */
 function thumbnailFor(template: string | undefined, paper: IssuePaper): string | null {
-  if (!template) return null;
+  // An id stored before import refused lone surrogates would make encodeURIComponent throw.
+  if (!template || !paper.externalId.isWellFormed()) return null;
   return safeHttpUrl(template.replaceAll('{id}', encodeURIComponent(paper.externalId)));
 }
 
