@@ -45,18 +45,17 @@ export function editionPapers(
 const patterns = new Map<string, RegExp>();
 const PATTERNS_KEPT = 1000;
 
-/** A keyword matches whole words only: "rl" finds "RL fine-tuning", not "world". */
 function keywordPattern(keyword: string): RegExp {
-  const known = patterns.get(keyword);
-  if (known) return remember(patterns, keyword, known, PATTERNS_KEPT);
+  return remember(patterns, keyword, patterns.get(keyword) ?? wholeWord(keyword), PATTERNS_KEPT);
+}
+
+/**
+ * A keyword matches whole words only: "rl" finds "RL fine-tuning", not "world". No `g` flag:
+ * `test` keeps no state between papers, so one pattern serves every edition.
+ */
+function wholeWord(keyword: string): RegExp {
   const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // No `g` flag: `test` keeps no state between papers, so one pattern serves every edition.
-  return remember(
-    patterns,
-    keyword,
-    new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu'),
-    PATTERNS_KEPT,
-  );
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
 }
 
 function matches(paper: IssuePaper, pattern: RegExp): boolean {

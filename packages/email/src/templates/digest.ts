@@ -114,19 +114,26 @@ export interface DigestShell {
   shell: MailShell;
   /** The nonce of the per-recipient markers in the footer, shared by every edition. */
   slotNonce: string;
+  /** What every edition's plain-text part shares: its heading, the kicker line, the footer. */
+  heading: string;
+  kicker: string;
+  textFooter: string;
 }
 
 /** Renders the shell of one issue's mail (MJML runs here, once per issue). */
 export async function renderDigestShell(input: DigestShellProps): Promise<DigestShell> {
   const props = parseInput(digestShellPropsSchema, input, 'digest email');
   const slotNonce = newSlotNonce();
+  const kicker = kickerOf(props);
+  const footer = digestFooter(props, slotNonce);
   const shell = await renderShell({
     siteUrl: props.siteUrl,
-    kicker: kicker(props),
+    kicker,
     body: (content) => `<mj-text css-class="dp-narrow">${content}</mj-text>`,
-    footer: digestFooter(props, slotNonce),
+    footer,
   });
-  return { props, shell, slotNonce };
+  const heading = issueTitle(props.cadence, props.issueDate);
+  return { props, shell, slotNonce, heading, kicker, textFooter: footerText(footer) };
 }
 
 /**
@@ -134,13 +141,12 @@ export async function renderDigestShell(input: DigestShellProps): Promise<Digest
  * some. The per-recipient placeholders are left for the sender.
  */
 export function digestEdition(
-  { props, shell, slotNonce }: DigestShell,
+  { props, shell, slotNonce, heading, kicker, textFooter }: DigestShell,
   edition: z.input<typeof editionSchema>,
 ): RenderedEmail {
   const { papers, keywords } = parseInput(editionSchema, edition, 'digest edition');
-  const { cadence, issueDate } = props;
+  const { cadence } = props;
   const views = papers.map(viewPaper);
-  const heading = issueTitle(cadence, issueDate);
   const top = views[0] as PaperView; // the schema guarantees at least one paper
   const subject = subjectLine(heading, top.title);
   const period = cadence === 'weekly' ? 'this week' : 'today';
@@ -163,11 +169,11 @@ export function digestEdition(
   });
 
   const text = [
-    `Daily Papers · ${kicker(props)}`,
+    `Daily Papers · ${kicker}`,
     heading,
     intro,
     ...views.map((view, index) => paperText(view, index + 1)),
-    footerText(digestFooter(props, slotNonce)),
+    textFooter,
   ].join('\n\n');
   return { subject, html, text: `${text}\n`, slotNonce };
 }
@@ -179,7 +185,7 @@ export async function renderDigestEmail(props: DigestProps): Promise<RenderedEma
   return digestEdition(await renderDigestShell(shell), { papers, keywords });
 }
 
-function kicker({ cadence, issueDate, issueNumber }: DigestShell['props']): string {
+function kickerOf({ cadence, issueDate, issueNumber }: DigestShell['props']): string {
   return [
     cadence === 'weekly' ? `Week of ${formatDate(issueDate)}` : longDate(issueDate),
     issueNumber ? `Issue ${issueNumber}` : '',
