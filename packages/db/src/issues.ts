@@ -63,11 +63,17 @@ export async function insertIssueOnce(db: Db, issue: NewIssue): Promise<{ issue:
 export async function setIssueMail(
   db: Db,
   id: number,
-  mail: Pick<NewIssue, 'subject' | 'html' | 'text' | 'slotNonce'>,
+  mail: Pick<NewIssue, 'subject' | 'html' | 'text' | 'slotNonce'> & { issueNumber: number | undefined },
 ): Promise<Issue> {
   return db
     .updateTable('issues')
-    .set({ subject: mail.subject, html: mail.html, text: mail.text, slot_nonce: mail.slotNonce })
+    .set({
+      subject: mail.subject,
+      html: mail.html,
+      text: mail.text,
+      slot_nonce: mail.slotNonce,
+      issue_number: mail.issueNumber ?? null,
+    })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();

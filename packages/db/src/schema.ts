@@ -75,6 +75,8 @@ export interface IssuesTable {
   text: string;
   /** The nonce of the per-recipient markers in html and text; null: nothing to fill (skipped, or built before nonces). */
   slot_nonce: string | null;
+  /** Which issue of its cadence it is, as built; null: skipped, or built before numbers were stored. */
+  issue_number: number | null;
   created_at: CreatedAt;
   completed_at: Timestamp | null;
 }

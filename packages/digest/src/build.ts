@@ -161,15 +161,19 @@ async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutco
 
 /**
  * The shell of the issue's mail, rendered by MJML: the issue and each personal edition of it are
- * filled into it (`issueEdition`).
+ * filled into it (`issueEdition`). Its number is counted, unless the issue was built with one.
  */
-export async function renderIssueShell(ctx: DigestContext, key: IssueKey): Promise<DigestShell> {
+export async function renderIssueShell(
+  ctx: DigestContext,
+  key: IssueKey,
+  issueNumber?: number,
+): Promise<DigestShell> {
   return renderDigestShell({
     cadence: key.cadence,
     issueDate: key.date,
     archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
-    issueNumber: (await countIssuesBefore(ctx.db, key.cadence, key.date)) + 1,
+    issueNumber: issueNumber ?? (await countIssuesBefore(ctx.db, key.cadence, key.date)) + 1,
     postalAddress: ctx.settings.postalAddress,
     thumbnails: ctx.settings.thumbnails,
   });
@@ -180,7 +184,7 @@ export async function renderIssueShell(ctx: DigestContext, key: IssueKey): Promi
  * per-recipient placeholders still in place.
  */
 export function issueEdition(shell: DigestShell, papers: IssuePaper[], keywords: string[] = []) {
-  return { ...digestEdition(shell, { papers, keywords }), papers };
+  return { ...digestEdition(shell, { papers, keywords }), papers, issueNumber: shell.props.issueNumber };
 }
 
 /** Renders the issue's mail for `papers`: a shell of its own, for one mail. */

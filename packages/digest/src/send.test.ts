@@ -3,6 +3,7 @@ import {
   type Db,
   findIssueById,
   findSubscriberByEmail,
+  insertIssueOnce,
   insertSubscriber,
   releaseDeliveries,
   renewDeliveryLeases,
@@ -129,6 +130,38 @@ describe('sendIssue', () => {
     ]);
     expect(ctx.compiledIssues.get(issue.id)?.editions.size).toBe(4);
     expect((await findIssueById(db, issue.id))?.status).toBe('sent');
+  });
+
+  it('numbers personal editions as the issue was built, whatever is filled in before it meanwhile', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['everything@example.org']);
+    await insertSubscriber(db, {
+      email: 'plain-only@example.org',
+      status: 'active',
+      consent_source: 'import',
+      keywords: ['plain'],
+    });
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    expect(issue.issue_number).toBe(1);
+    // An earlier date imported and sent after this issue was built, before its editions render.
+    await insertIssueOnce(db, {
+      cadence: 'daily',
+      issueDate: '2026-05-31',
+      status: 'sent',
+      subject: 'Backfilled',
+      papers: [],
+      morePapers: [],
+      html: '',
+      text: '',
+      slotNonce: null,
+    });
+    expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 2 });
+    const texts = new Map(harness.smtp.messages.map((mail) => [mail.envelopeTo[0], mail.parsed.text]));
+    expect(texts.get('plain-only@example.org')).toContain('matching plain');
+    for (const text of texts.values()) {
+      expect(text).toContain('Issue 1');
+      expect(text).not.toContain('Issue 2');
+    }
   });
 
   it('never sends a reader a paper an earlier issue of the cadence already brought them', async () => {

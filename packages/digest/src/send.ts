@@ -262,7 +262,9 @@ async function renderEdition(
   // A size the period cannot fill beyond the issue: the same mail as published.
   if (choices.keywords.length === 0 && papers.length === issue.papers.length) return published;
   if (!messages.shell) {
-    messages.shell = renderIssueShell(ctx, { cadence: issue.cadence, date: issue.issue_date });
+    // The number the issue was built with: earlier dates filled in since do not renumber it.
+    const key = { cadence: issue.cadence, date: issue.issue_date };
+    messages.shell = renderIssueShell(ctx, key, issue.issue_number ?? undefined);
     // A failed render is not kept: the next edition tries again.
     messages.shell.catch(() => {
       messages.shell = undefined;
