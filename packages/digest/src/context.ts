@@ -1,6 +1,13 @@
 import type { Logger } from '@digest/core';
 import type { Cadence, Db, Issue } from '@digest/db';
-import type { CompiledMessage, DigestShell, MailTransport, RelayGate } from '@digest/email';
+import type {
+  BodyPart,
+  CompiledMessage,
+  DigestShell,
+  MailTransport,
+  PartEncodings,
+  RelayGate,
+} from '@digest/email';
 import type { Queues, SendThrottle } from '@digest/queue';
 import type { TokenSigner } from '@digest/subscribers';
 
@@ -54,12 +61,16 @@ export interface IssueMessages {
   editions: Map<string, Promise<CompiledMessage | undefined>>;
   /** The issue's mail as MJML rendered it, cut where editions differ: made for the first edition. */
   shell?: Promise<DigestShell>;
+  /** The shell's pieces as encoded once for all editions. */
+  encodings: PartEncodings;
 }
 
 /** An issue's rendered mail, with the nonce of its per-recipient markers. */
 export interface IssueMail {
   subject: string;
   html: string;
+  /** `html` in parts, when it was filled into a shell: its pieces' encoding is shared (compileMessage). */
+  htmlParts?: readonly BodyPart[];
   text: string;
   slotNonce: string | null;
 }

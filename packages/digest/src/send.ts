@@ -13,6 +13,7 @@ import {
   classifySendError,
   compileMessage,
   type OutgoingMessage,
+  type PartEncodings,
   personalise,
   RELAY_PROBE_MS,
   retryTime,
@@ -224,7 +225,12 @@ async function issueMessages(ctx: SendContext, issueId: number): Promise<IssueMe
   if (cached) return cached;
   const issue = await findIssueById(ctx.db, issueId);
   if (!issue || issue.status === 'skipped') return undefined;
-  const messages: IssueMessages = { issue, published: compile(ctx, issueMail(issue)), editions: new Map() };
+  const messages: IssueMessages = {
+    issue,
+    published: compile(ctx, issueMail(issue)),
+    editions: new Map(),
+    encodings: new Map(),
+  };
   return remember(compiledIssues, issueId, messages, COMPILED_ISSUES_KEPT);
 }
 
@@ -270,18 +276,21 @@ async function renderEdition(
       messages.shell = undefined;
     });
   }
-  return compile(ctx, issueEdition(await messages.shell, papers, choices.keywords));
+  return compile(ctx, issueEdition(await messages.shell, papers, choices.keywords), messages.encodings);
 }
 
-function compile(ctx: SendContext, mail: IssueMail): CompiledMessage {
-  return compileMessage({
-    from: ctx.settings.mailFrom,
-    subject: mail.subject,
-    html: mail.html,
-    text: mail.text,
-    slotNonce: mail.slotNonce,
-    listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
-  });
+function compile(ctx: SendContext, mail: IssueMail, encodings?: PartEncodings): CompiledMessage {
+  return compileMessage(
+    {
+      from: ctx.settings.mailFrom,
+      subject: mail.subject,
+      html: mail.htmlParts ?? mail.html,
+      text: mail.text,
+      slotNonce: mail.slotNonce,
+      listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },
+    },
+    encodings,
+  );
 }
 
 async function runWithConcurrency<T>(

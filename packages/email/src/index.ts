@@ -1,9 +1,11 @@
 export { contrastRatio, FONT_STACK, PALETTE, type Palette, RADIUS } from './design.ts';
 export { escapeHtml, stripLineBreaks } from './html.ts';
 export {
+  type BodyPart,
   type CompiledMessage,
   compileMessage,
   type MessageSource,
+  type PartEncodings,
   personalise,
   type Recipient,
 } from './mime.ts';

@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { compileMessage, personalise } from './mime.ts';
+import { type BodyPart, compileMessage, joinParts, type PartEncodings, personalise } from './mime.ts';
 import { newSlotNonce, slotMarkers } from './templates/placeholders.ts';
 
 const longLine = 'word '.repeat(40);
@@ -55,5 +55,45 @@ describe('compile once, personalise by substitution', () => {
   it('keeps CR/LF in a recipient value out of the headers', () => {
     const { raw } = personalise(message, { to: 'a@example.org\r\nBcc: b@example.org' });
     expect(Buffer.concat(raw).toString()).not.toMatch(/^Bcc:/m);
+  });
+});
+
+describe('a body in parts', () => {
+  const slotNonce = newSlotNonce();
+  const slot = slotMarkers(slotNonce);
+  const head = { recurring: `<html><head><style>${'p { margin: 0 } '.repeat(20)}</style></head><body>` };
+  const foot = { recurring: `<a href="${slot.unsubscribeUrl}">Unsubscribe</a> ${longLine} </body></html>` };
+  const compile = (content: string, encodings: PartEncodings) => {
+    const html: BodyPart[] = [head, `<p>${content} ${longLine}=</p>`, '', foot];
+    return {
+      html,
+      message: compileMessage(
+        { from: 'Daily Papers <digest@papers.test>', subject: 'S', html, text: 'T', slotNonce },
+        encodings,
+      ),
+    };
+  };
+
+  it('reads as the whole body, and shares the encoding of its recurring parts', async () => {
+    const encodings: PartEncodings = new Map();
+    const first = compile('Ünïcode first', encodings);
+    const second = compile('second', encodings);
+    for (const { html, message } of [first, second]) {
+      const unsubscribeUrl = 'https://papers.test/u/1?a=1&b=2';
+      const raw = Buffer.concat(personalise(message, { to: 'a@example.org', unsubscribeUrl }).raw).toString();
+      const body = raw.slice(raw.indexOf('Content-Transfer-Encoding: quoted-printable'));
+      // Quoted-printable lines are at most 76 characters (RFC 2045 6.7).
+      for (const line of body.split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+      const parsed = await simpleParser(raw);
+      expect(parsed.html).toBe(
+        joinParts(html).replace(slot.unsubscribeUrl, unsubscribeUrl.replace(/&/g, '&amp;')),
+      );
+    }
+    const bytes = (message: typeof first.message) => message.segments.filter((s) => Buffer.isBuffer(s));
+    const shared = bytes(first.message).filter((piece) => bytes(second.message).includes(piece));
+    expect(shared.map((piece) => piece.length).reduce((a, b) => a + b)).toBeGreaterThan(
+      head.recurring.length,
+    );
+    expect(encodings.size).toBe(2);
   });
 });

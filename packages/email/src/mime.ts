@@ -14,7 +14,8 @@ export interface Recipient {
 type SlotName = 'to' | 'messageId' | 'date' | 'unsubscribeUrl' | 'preferencesUrl';
 type SlotContext = 'header' | 'text' | 'html';
 type Slot = { slot: SlotName; context: SlotContext };
-type Segment = string | Slot;
+/** A piece of a message being compiled: text, bytes shared with other messages, or a slot. */
+type Segment = string | Buffer | Slot;
 
 /**
  * A complete MIME message with holes where the recipient's values go. The text between them is
@@ -27,11 +28,26 @@ export interface CompiledMessage {
   readonly segments: readonly (Buffer | Slot)[];
 }
 
+/**
+ * A piece of a body given in parts. A recurring one (a fixed piece of a shell that many messages
+ * share) is encoded once per `PartEncodings` and its bytes shared by every message made with it.
+ */
+export type BodyPart = string | { readonly recurring: string };
+
+/** Encodings of recurring HTML parts, by their text: one per shell, whose slot markers they hold. */
+export type PartEncodings = Map<string, readonly (Buffer | Slot)[]>;
+
+/** The body that `parts` spell. */
+export function joinParts(parts: readonly BodyPart[]): string {
+  return parts.map((part) => (typeof part === 'string' ? part : part.recurring)).join('');
+}
+
 export interface MessageSource {
   /** RFC 5322 From, e.g. `Daily Papers <digest@example.org>`. */
   from: string;
   subject: string;
-  html: string;
+  /** In parts, each is encoded on lines of its own (a soft break between two). */
+  html: string | readonly BodyPart[];
   text: string;
   /**
    * The nonce the renderer put in the slot markers of `html` and `text` (see `slotMarkers`); only
@@ -50,9 +66,9 @@ const SOFT_BREAK = '=\r\n';
 /**
  * Builds the whole message once: headers, boundaries and quoted-printable bodies. Each hole ends
  * the encoded line before it with a soft break, so a value is encoded on its own lines and a
- * placeholder is never split by wrapping.
+ * placeholder is never split by wrapping. Recurring HTML parts are encoded once into `encodings`.
  */
-export function compileMessage(source: MessageSource): CompiledMessage {
+export function compileMessage(source: MessageSource, encodings: PartEncodings = new Map()): CompiledMessage {
   const envelopeFrom = addressOf(source.from);
   const markers = source.slotNonce === null ? null : slotMarkers(source.slotNonce);
   const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
@@ -81,11 +97,11 @@ export function compileMessage(source: MessageSource): CompiledMessage {
     `--${boundary}\r\n`,
     'Content-Type: text/plain; charset=utf-8\r\n',
     'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
-    ...encodeBody(source.text, 'text', markers),
+    ...encodeText(source.text, 'text', markers),
     `\r\n--${boundary}\r\n`,
     'Content-Type: text/html; charset=utf-8\r\n',
     'Content-Transfer-Encoding: quoted-printable\r\n\r\n',
-    ...encodeBody(source.html, 'html', markers),
+    ...encodeHtml(typeof source.html === 'string' ? [source.html] : source.html, markers, encodings),
     `\r\n--${boundary}--\r\n`,
   );
 
@@ -93,9 +109,7 @@ export function compileMessage(source: MessageSource): CompiledMessage {
     from: source.from,
     envelopeFrom,
     messageIdDomain: envelopeFrom.split('@')[1] ?? 'localhost',
-    segments: mergeStrings(segments).map((segment) =>
-      typeof segment === 'string' ? Buffer.from(segment, 'utf8') : segment,
-    ),
+    segments: toBuffers(segments),
   };
 }
 
@@ -123,7 +137,31 @@ export function personalise(
   return { raw, messageId };
 }
 
-function encodeBody(body: string, context: 'text' | 'html', markers: SlotMarkers | null): Segment[] {
+function encodeHtml(
+  parts: readonly BodyPart[],
+  markers: SlotMarkers | null,
+  encodings: PartEncodings,
+): Segment[] {
+  const shared = (text: string) => {
+    let encoded = encodings.get(text);
+    if (!encoded) {
+      encoded = toBuffers(encodeText(text, 'html', markers));
+      encodings.set(text, encoded);
+    }
+    return encoded;
+  };
+  const segments: Segment[] = [];
+  for (const part of parts) {
+    const text = typeof part === 'string' ? part : part.recurring;
+    if (text === '') continue;
+    if (segments.length > 0) segments.push(SOFT_BREAK);
+    segments.push(...(typeof part === 'string' ? encodeText(text, 'html', markers) : shared(text)));
+  }
+  return segments;
+}
+
+/** One part of a body: quoted-printable, with a slot for each of the markers in it. */
+function encodeText(body: string, context: 'text' | 'html', markers: SlotMarkers | null): Segment[] {
   const segments: Segment[] = [];
   const slots = new Map(Object.entries(markers ?? {}).map(([slot, marker]) => [marker, slot as SlotName]));
   const crlf = body.replace(/\r?\n/g, '\r\n');
@@ -143,6 +181,13 @@ function encodeSlot(value: string, context: SlotContext): string {
   if (context === 'header') return stripLineBreaks(value);
   const content = context === 'html' ? escapeHtml(value) : value;
   return `${qpWrap(qpEncode(content), QP_LINE)}${SOFT_BREAK}`;
+}
+
+/** The segments as the bytes they are sent as: neighbouring strings as one Buffer. */
+function toBuffers(segments: Segment[]): (Buffer | Slot)[] {
+  return mergeStrings(segments).map((segment) =>
+    typeof segment === 'string' ? Buffer.from(segment, 'utf8') : segment,
+  );
 }
 
 function mergeStrings(segments: Segment[]): Segment[] {

@@ -1,6 +1,7 @@
 import { type IssuePaper, isoDateSchema, MAX_PAPERS_PER_EMAIL, oneLine, parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml, stripLineBreaks } from '../html.ts';
+import { type BodyPart, joinParts } from '../mime.ts';
 import { formatDate, longDate, safeHttpUrl, truncate, wrap } from './format.ts';
 import {
   CLASS,
@@ -18,7 +19,7 @@ import {
 import { type PaperView, paperStats, viewPaper } from './paper.ts';
 import { newSlotNonce, slotMarkers } from './placeholders.ts';
 import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
-import { fillShell, type MailShell, renderShell } from './shell.ts';
+import { fillShellParts, type MailShell, renderShell } from './shell.ts';
 
 /** What every edition of one issue shares: everything but its papers and the reader's keywords. */
 export const digestShellPropsSchema = z.object({
@@ -143,7 +144,7 @@ export async function renderDigestShell(input: DigestShellProps): Promise<Digest
 export function digestEdition(
   { props, shell, slotNonce, heading, kicker, textFooter }: DigestShell,
   edition: z.input<typeof editionSchema>,
-): RenderedEmail {
+): RenderedEmail & { htmlParts: readonly BodyPart[] } {
   const { papers, keywords } = parseInput(editionSchema, edition, 'digest edition');
   const { cadence } = props;
   const views = papers.map(viewPaper);
@@ -162,7 +163,7 @@ export function digestEdition(
           <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
           ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(props.thumbnails, papers[index] as IssuePaper))).join('\n')}
         `;
-  const html = fillShell(shell, {
+  const htmlParts = fillShellParts(shell, {
     title: subject,
     preview: `${truncate(top.title, 90)}${more}. ${intro}`,
     content,
@@ -175,7 +176,7 @@ export function digestEdition(
     ...views.map((view, index) => paperText(view, index + 1)),
     textFooter,
   ].join('\n\n');
-  return { subject, html, text: `${text}\n`, slotNonce };
+  return { subject, html: joinParts(htmlParts), htmlParts, text: `${text}\n`, slotNonce };
 }
 
 /** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../html.ts';
+import { type BodyPart, joinParts } from '../mime.ts';
 import { renderMjml } from '../render.ts';
 import { type LayoutOptions, layoutMjml } from './layout.ts';
 import { newSlotNonce } from './placeholders.ts';
@@ -54,12 +55,20 @@ export async function renderShell({ body, ...layout }: ShellLayout): Promise<Mai
 }
 
 /** The mail of `shell` with `fills`: what MJML renders for the whole layout with them. */
-export function fillShell({ pieces }: MailShell, fills: ShellFills): string {
+export function fillShell(shell: MailShell, fills: ShellFills): string {
+  return joinParts(fillShellParts(shell, fills));
+}
+
+/**
+ * `fillShell` in parts, the shell's own pieces marked recurring: every mail of the shell shares
+ * their encoding (compileMessage).
+ */
+export function fillShellParts({ pieces }: MailShell, fills: ShellFills): BodyPart[] {
   // MJML trims the title and what its ending tags (mj-text, mj-raw) hold.
   const html: Record<FillName, string> = {
     title: escapeHtml(fills.title.trim()),
     preview: escapeHtml(fills.preview),
     content: fills.content.trim(),
   };
-  return pieces.map((piece, index) => (index % 2 === 1 ? html[piece as FillName] : piece)).join('');
+  return pieces.map((piece, index) => (index % 2 === 1 ? html[piece as FillName] : { recurring: piece }));
 }
