@@ -59,6 +59,21 @@ describe('personal editions', () => {
     expect(editionPapers(issue, { keywords: ['.*'], papersPerEmail: null })).toEqual([]);
   });
 
+  it('looks past occurrences inside words for one standing alone, letters of any script counting', () => {
+    const only = (title: string, keyword: string) =>
+      titles(
+        editionPapers(
+          { papers: [paper(title)], more_papers: [] },
+          { keywords: [keyword], papersPerEmail: null },
+        ),
+      );
+    expect(only('WorldRL, then RL', 'rl')).toEqual(['WorldRL, then RL']);
+    expect(only('xab ab ab', 'ab ab')).toEqual(['xab ab ab']);
+    expect(only('Résumé writing', 'sum')).toEqual([]);
+    expect(only('𝒜rl and Drl', 'rl')).toEqual([]);
+    expect(only('ÉCOLE (école)', 'école')).toEqual(['ÉCOLE (école)']);
+  });
+
   it('keys editions by the choices that shape them', () => {
     expect(editionKey({ keywords: ['a', 'b'], papersPerEmail: 3 })).toBe(
       editionKey({ keywords: ['a', 'b'], papersPerEmail: 3 }),

@@ -33,35 +33,59 @@ export function editionPapers(
   choices: ReaderChoices,
 ): IssuePaper[] {
   const ranked = [...issue.papers, ...issue.more_papers];
-  const patterns = choices.keywords.map(keywordPattern);
+  const keywords = choices.keywords.map(keywordMatcher);
   const matching =
-    patterns.length === 0
+    keywords.length === 0
       ? ranked
-      : ranked.filter((paper) => patterns.some((pattern) => matches(paper, pattern)));
+      : ranked.filter((paper) => keywords.some((matcher) => matches(paper, matcher)));
   return matching.slice(0, choices.papersPerEmail ?? issue.papers.length);
 }
 
-/** Compiled keyword patterns: an issue's many editions ask for the same few keywords again. */
-const patterns = new Map<string, RegExp>();
-const PATTERNS_KEPT = 1000;
+/** A keyword's test of a text: does it hold the keyword as a whole word? */
+type KeywordMatcher = (text: string) => boolean;
 
-function keywordPattern(keyword: string): RegExp {
-  return remember(patterns, keyword, patterns.get(keyword) ?? wholeWord(keyword), PATTERNS_KEPT);
+/** Keyword matchers: an issue's many editions ask for the same few keywords again. */
+const matchers = new Map<string, KeywordMatcher>();
+const MATCHERS_KEPT = 1000;
+
+function keywordMatcher(keyword: string): KeywordMatcher {
+  return remember(matchers, keyword, matchers.get(keyword) ?? wholeWord(keyword), MATCHERS_KEPT);
 }
+
+/** A letter or digit, as a case-insensitive Unicode pattern sees one. Compiled once: it is costly. */
+const WORD_CHARACTER = /[\p{L}\p{N}]/iu;
 
 /**
- * A keyword matches whole words only: "rl" finds "RL fine-tuning", not "world". No `g` flag:
- * `test` keeps no state between papers, so one pattern serves every edition.
+ * A keyword matches whole words only: "rl" finds "RL fine-tuning", not "world". Every place the
+ * keyword occurs is tried until one has no letter or digit on either side. (One pattern with
+ * lookarounds for that costs about 0.6 ms to compile per keyword, a plain one 20 µs.)
  */
-function wholeWord(keyword: string): RegExp {
-  const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
+function wholeWord(keyword: string): KeywordMatcher {
+  const pattern = new RegExp(keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu');
+  return (text) => {
+    pattern.lastIndex = 0;
+    for (let found = pattern.exec(text); found; found = pattern.exec(text)) {
+      const end = found.index + found[0].length;
+      if (!isWordCharacter(characterBefore(text, found.index)) && !isWordCharacter(text.codePointAt(end)))
+        return true;
+      // Occurrences may overlap: the next one is looked for one character on.
+      pattern.lastIndex = found.index + ((text.codePointAt(found.index) ?? 0) > 0xffff ? 2 : 1);
+    }
+    return false;
+  };
 }
 
-function matches(paper: IssuePaper, pattern: RegExp): boolean {
-  return (
-    pattern.test(paper.title) ||
-    pattern.test(paper.summary) ||
-    paper.aiKeywords.some((keyword) => pattern.test(keyword))
-  );
+function characterBefore(text: string, index: number): number | undefined {
+  if (index === 0) return undefined;
+  const low = text.charCodeAt(index - 1);
+  const pair = index >= 2 && low >= 0xdc00 && low <= 0xdfff;
+  return text.codePointAt(pair ? index - 2 : index - 1);
+}
+
+function isWordCharacter(codePoint: number | undefined): boolean {
+  return codePoint !== undefined && WORD_CHARACTER.test(String.fromCodePoint(codePoint));
+}
+
+function matches(paper: IssuePaper, matcher: KeywordMatcher): boolean {
+  return matcher(paper.title) || matcher(paper.summary) || paper.aiKeywords.some(matcher);
 }
