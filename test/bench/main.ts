@@ -1,6 +1,7 @@
 /**
  * `pnpm bench [--recipients N] [--quick] [--profile <dir>]`: the digest pipeline against the raw
- * speed of the SMTP pipe, the worker's memory, and signup under load, in one run. The worker, the
+ * speed of the SMTP pipe, the worker's memory, personal editions (every reader their own) and
+ * signup under load, in one run. The worker, the
  * API and the SMTP sink run as child processes, started the production way (`node <entry>.ts`).
  * Prints a table, then one JSON object as the last line of stdout; progress goes to stderr.
  * Everything it creates (databases, Redis keys, processes) is removed at the end and on Ctrl-C.
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
   progress(`raw pipe: ${4 * n}, both clients`);
   const raw4 = await rawPipe(sink, e2e.issue, 4 * n, 'nodemailer');
   const rawOwn4 = await rawPipe(sink, e2e.issue, 4 * n, 'project');
+  progress(`end to end: ${n} recipients, each with a personal edition of their own`);
+  const ownEditions = await endToEnd({ sink, recipients: n, editions: n, nodeArgs: [], timeoutMs });
 
   progress(`signup: autocannon against the API and a bare Hono endpoint, ${options.loadSeconds} s each`);
   const signup = await signupLoad(sink, options.loadSeconds, options.loadRate);
@@ -109,6 +112,9 @@ async function main(): Promise<void> {
     worker_rss_mb: round(e2e.peakRssMb),
     worker_rss_mb_4x: round(e2e4.peakRssMb),
     rss_growth: round(e2e4.peakRssMb / e2e.peakRssMb, 2),
+    editions_msgs_per_s: round(ownEditions.msgsPerS),
+    editions_vs_e2e: round(ownEditions.msgsPerS / e2e.msgsPerS, 2),
+    worker_rss_mb_editions: round(ownEditions.peakRssMb),
     subscribe_rps: round(signup.subscribe.rps),
     subscribe_p99_ms: round(signup.subscribeAtRate.p99Ms, 1),
     subscribe_vs_bare: round(signup.subscribe.rps / signup.bare.rps, 2),
@@ -152,6 +158,17 @@ async function main(): Promise<void> {
     ['worker RSS peak', `${figures.worker_rss_mb} MB`, `VmHWM at ${n}`],
     ['worker RSS peak ×4', `${figures.worker_rss_mb_4x} MB`, `VmHWM at ${4 * n}; target ≤ 200`],
     ['RSS growth', String(figures.rss_growth), 'target ≤ 1.3'],
+    [
+      'end to end, own editions',
+      `${figures.editions_msgs_per_s} msg/s`,
+      `${n} recipients, each their own personal edition (keywords)`,
+    ],
+    [
+      '  against one edition',
+      String(figures.editions_vs_e2e),
+      `own editions / everyone the same, both at ${n}`,
+    ],
+    ['worker RSS peak, editions', `${figures.worker_rss_mb_editions} MB`, `VmHWM at ${n} editions`],
     [
       'signup, 50 connections',
       `${figures.subscribe_rps} req/s`,

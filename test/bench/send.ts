@@ -37,12 +37,14 @@ export interface EndToEnd {
 export async function endToEnd(options: {
   sink: SmtpSink;
   recipients: number;
+  /** Distinct personal editions among the readers (none: everyone gets the issue as published). */
+  editions?: number;
   /** Extra node flags for the worker, e.g. `--cpu-prof`. */
   nodeArgs: string[];
   timeoutMs: number;
 }): Promise<EndToEnd> {
   const { sink, recipients } = options;
-  const database = await createBenchDatabase(recipients);
+  const database = await createBenchDatabase(recipients, options.editions);
   const queue = testQueuePrefix();
   const env = serviceEnv({
     databaseUrl: database.url,

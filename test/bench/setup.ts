@@ -15,8 +15,9 @@ export interface BenchDatabase {
 /**
  * A migrated database of the benchmark's own on the test Postgres with `recipients` active daily
  * subscribers and the Hugging Face sample (5 papers a day on 2026-05-22..24); `drop` removes it.
+ * With `editions`, readers choose keywords making that many distinct personal editions.
  */
-export async function createBenchDatabase(recipients: number): Promise<BenchDatabase> {
+export async function createBenchDatabase(recipients: number, editions = 0): Promise<BenchDatabase> {
   const name = `digest_bench_${randomBytes(5).toString('hex')}`;
   await adminQuery(`create database ${name}`);
   const url = databaseUrl(name);
@@ -30,7 +31,7 @@ export async function createBenchDatabase(recipients: number): Promise<BenchData
   };
   try {
     await migrateToLatest(db);
-    await seed(db, recipients);
+    await seed(db, recipients, editions);
   } catch (error) {
     await drop();
     throw error;
@@ -38,12 +39,25 @@ export async function createBenchDatabase(recipients: number): Promise<BenchData
   return { url, db, drop };
 }
 
-async function seed(db: Db, recipients: number): Promise<void> {
+/**
+ * Keywords of reader `index` among `editions` distinct choices: one that papers of the sample's
+ * 2026-05-22 match, and one of their own that nothing does (an edition per choice, none empty).
+ */
+function keywordsOf(index: number, editions: number): string[] {
+  return editions > 0 ? ['EEG', `topic${index % editions}`] : [];
+}
+
+async function seed(db: Db, recipients: number, editions: number): Promise<void> {
   const CHUNK = 1000;
   for (let start = 0; start < recipients; start += CHUNK) {
     const rows: NewSubscriber[] = [];
     for (let index = start; index < Math.min(start + CHUNK, recipients); index++) {
-      rows.push({ email: `reader-${index}@bench.example.org`, status: 'active', consent_source: 'import' });
+      rows.push({
+        email: `reader-${index}@bench.example.org`,
+        status: 'active',
+        consent_source: 'import',
+        keywords: keywordsOf(index, editions),
+      });
     }
     await insertSubscribersIfNew(db, rows);
   }
