@@ -356,10 +356,15 @@ describe('the SMTP client under the transport', () => {
         socket.end('250-fake\r\n250 PIPELINING\r\n421 4.3.2 Too busy, bye\r\n');
         return true;
       }
-      if (line.startsWith('EHLO') && sessions === 2)
-        return (socket.write('250-fake\r\n250 STARTTLS\r\n'), true);
+      if (line.startsWith('EHLO') && sessions === 2) {
+        socket.write('250-fake\r\n250 STARTTLS\r\n');
+        return true;
+      }
       // Agrees to TLS, then says nothing more.
-      if (line === 'STARTTLS') return (socket.write('220 Go ahead\r\n'), true);
+      if (line === 'STARTTLS') {
+        socket.write('220 Go ahead\r\n');
+        return true;
+      }
       return false;
     });
     const transport = createSmtpTransport({
