@@ -64,7 +64,8 @@ describe('a body in parts', () => {
   const head = { recurring: `<html><head><style>${'p { margin: 0 } '.repeat(20)}</style></head><body>` };
   const foot = { recurring: `<a href="${slot.unsubscribeUrl}">Unsubscribe</a> ${longLine} </body></html>` };
   const compile = (content: string, encodings: PartEncodings) => {
-    const html: BodyPart[] = [head, `<p>${content} ${longLine}=</p>`, '', foot];
+    // A part whose last encoded line is a whole line long: the soft break after it must still fit.
+    const html: BodyPart[] = [head, `<p>${content} ${longLine}=</p>`, '', 'T'.repeat(76), foot];
     return {
       html,
       message: compileMessage(

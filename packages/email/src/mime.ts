@@ -61,6 +61,8 @@ export interface MessageSource {
 }
 
 const QP_LINE = 76;
+/** A piece of a body may be followed by a soft break (`=`), which must fit on its last line. */
+const QP_PIECE_LINE = QP_LINE - 1;
 const SOFT_BREAK = '=\r\n';
 
 /**
@@ -172,7 +174,7 @@ function encodeText(body: string, context: 'text' | 'html', markers: SlotMarkers
     const slot = slots.get(piece);
     if (index % 2 === 1 && slot) segments.push({ slot, context });
     else if (piece)
-      segments.push(qpWrap(qpEncode(piece), QP_LINE), index < pieces.length - 1 ? SOFT_BREAK : '');
+      segments.push(qpWrap(qpEncode(piece), QP_PIECE_LINE), index < pieces.length - 1 ? SOFT_BREAK : '');
   });
   return segments;
 }
@@ -180,7 +182,7 @@ function encodeText(body: string, context: 'text' | 'html', markers: SlotMarkers
 function encodeSlot(value: string, context: SlotContext): string {
   if (context === 'header') return stripLineBreaks(value);
   const content = context === 'html' ? escapeHtml(value) : value;
-  return `${qpWrap(qpEncode(content), QP_LINE)}${SOFT_BREAK}`;
+  return `${qpWrap(qpEncode(content), QP_PIECE_LINE)}${SOFT_BREAK}`;
 }
 
 /** The segments as the bytes they are sent as: neighbouring strings as one Buffer. */
