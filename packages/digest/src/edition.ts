@@ -78,7 +78,8 @@ function wholeWord(keyword: string): KeywordMatcher {
 function characterBefore(text: string, index: number): number | undefined {
   if (index === 0) return undefined;
   const low = text.charCodeAt(index - 1);
-  const pair = index >= 2 && low >= 0xdc00 && low <= 0xdfff;
+  const high = index >= 2 ? text.charCodeAt(index - 2) : 0;
+  const pair = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
   return text.codePointAt(pair ? index - 2 : index - 1);
 }
 
