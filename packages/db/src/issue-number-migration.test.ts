@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
-import { insertIssueOnce } from '../issues.ts';
-import * as issueNumber from './2026-12-03T11-30_issue-number.ts';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { insertIssueOnce } from './issues.ts';
+import * as issueNumber from './migrations/2026-12-03T11-30_issue-number.ts';
 
 let database: TestDatabase;
 
