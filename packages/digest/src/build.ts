@@ -14,7 +14,13 @@ import {
   selectTrendingPapers,
   setIssueMail,
 } from '@digest/db';
-import { type DigestShell, digestEdition, RENDER_TIMEOUT_MS, renderDigestShell } from '@digest/email';
+import {
+  type DigestShell,
+  digestEdition,
+  joinParts,
+  RENDER_TIMEOUT_MS,
+  renderDigestShell,
+} from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
 import { enqueueDueRuns, enqueueSendRuns } from './dispatch.ts';
 import { issuePeriod } from './schedule.ts';
@@ -184,12 +190,14 @@ export async function renderIssueShell(
  * per-recipient placeholders still in place.
  */
 export function issueEdition(shell: DigestShell, papers: IssuePaper[], keywords: string[] = []) {
-  return { ...digestEdition(shell, { papers, keywords }), papers, issueNumber: shell.props.issueNumber };
+  return { ...digestEdition(shell, { papers, keywords }), papers };
 }
 
 /** Renders the issue's mail for `papers`: a shell of its own, for one mail. */
 export async function renderIssue(ctx: DigestContext, key: IssueKey, papers: IssuePaper[]) {
-  return issueEdition(await renderIssueShell(ctx, key), papers);
+  const shell = await renderIssueShell(ctx, key);
+  const mail = issueEdition(shell, papers);
+  return { ...mail, html: joinParts(mail.html), issueNumber: shell.props.issueNumber };
 }
 
 export function toIssuePaper(paper: Paper): IssuePaper {

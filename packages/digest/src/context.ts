@@ -1,13 +1,6 @@
 import type { Logger } from '@digest/core';
 import type { Cadence, Db, Issue } from '@digest/db';
-import type {
-  BodyPart,
-  CompiledMessage,
-  DigestShell,
-  MailTransport,
-  PartEncodings,
-  RelayGate,
-} from '@digest/email';
+import type { CompiledMessage, DigestShell, MailTransport, PartEncodings, RelayGate } from '@digest/email';
 import type { Queues, SendThrottle } from '@digest/queue';
 import type { TokenSigner } from '@digest/subscribers';
 
@@ -69,8 +62,6 @@ export interface IssueMessages {
 export interface IssueMail {
   subject: string;
   html: string;
-  /** `html` in parts, when it was filled into a shell: its pieces' encoding is shared (compileMessage). */
-  htmlParts?: readonly BodyPart[];
   text: string;
   slotNonce: string | null;
 }

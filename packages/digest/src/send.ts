@@ -12,6 +12,7 @@ import {
   type CompiledMessage,
   classifySendError,
   compileMessage,
+  type MessageSource,
   type OutgoingMessage,
   type PartEncodings,
   personalise,
@@ -21,7 +22,7 @@ import {
 } from '@digest/email';
 import { subscriberLinks } from '@digest/subscribers';
 import { issueEdition, renderIssueShell } from './build.ts';
-import { type IssueMail, type IssueMessages, issueMail, type SendContext } from './context.ts';
+import { type IssueMessages, issueMail, type SendContext } from './context.ts';
 import { CLAIM_SIZE } from './dispatch.ts';
 import { editionKey, editionPapers, type ReaderChoices, wantsPublishedIssue } from './edition.ts';
 import { DeliveryLease } from './lease.ts';
@@ -279,12 +280,17 @@ async function renderEdition(
   return compile(ctx, issueEdition(await messages.shell, papers, choices.keywords), messages.encodings);
 }
 
-function compile(ctx: SendContext, mail: IssueMail, encodings?: PartEncodings): CompiledMessage {
+/** The published issue (its HTML whole), or an edition (its HTML in parts, sharing `encodings`). */
+function compile(
+  ctx: SendContext,
+  mail: Pick<MessageSource, 'subject' | 'html' | 'text' | 'slotNonce'>,
+  encodings?: PartEncodings,
+): CompiledMessage {
   return compileMessage(
     {
       from: ctx.settings.mailFrom,
       subject: mail.subject,
-      html: mail.htmlParts ?? mail.html,
+      html: mail.html,
       text: mail.text,
       slotNonce: mail.slotNonce,
       listUnsubscribe: { mailto: ctx.settings.unsubscribeMailto },

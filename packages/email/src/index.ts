@@ -4,6 +4,7 @@ export {
   type BodyPart,
   type CompiledMessage,
   compileMessage,
+  joinParts,
   type MessageSource,
   type PartEncodings,
   personalise,

@@ -19,7 +19,7 @@ import {
 import { type PaperView, paperStats, viewPaper } from './paper.ts';
 import { newSlotNonce, slotMarkers } from './placeholders.ts';
 import { cadenceSchema, httpUrlSchema, issuePaperSchema } from './schemas.ts';
-import { fillShellParts, type MailShell, renderShell } from './shell.ts';
+import { fillShell, type MailShell, renderShell } from './shell.ts';
 
 /** What every edition of one issue shares: everything but its papers and the reader's keywords. */
 export const digestShellPropsSchema = z.object({
@@ -137,6 +137,11 @@ export async function renderDigestShell(input: DigestShellProps): Promise<Digest
   return { props, shell, slotNonce, heading, kicker, textFooter: footerText(footer) };
 }
 
+/** An edition's mail with its HTML in parts (`fillShell`): compiled as they are, joined to be stored. */
+export interface DigestEdition extends Omit<RenderedEmail, 'html'> {
+  html: readonly BodyPart[];
+}
+
 /**
  * One edition of the issue: its papers, in order, picked by `keywords` when the reader chose
  * some. The per-recipient placeholders are left for the sender.
@@ -144,7 +149,7 @@ export async function renderDigestShell(input: DigestShellProps): Promise<Digest
 export function digestEdition(
   { props, shell, slotNonce, heading, kicker, textFooter }: DigestShell,
   edition: z.input<typeof editionSchema>,
-): RenderedEmail & { htmlParts: readonly BodyPart[] } {
+): DigestEdition {
   const { papers, keywords } = parseInput(editionSchema, edition, 'digest edition');
   const { cadence } = props;
   const views = papers.map(viewPaper);
@@ -163,7 +168,7 @@ export function digestEdition(
           <p ${SMALL.replace('0 0 14px', '0 0 20px')}>${escapeHtml(intro)}</p>
           ${views.map((view, index) => paperHtml(view, index + 1, thumbnailFor(props.thumbnails, papers[index] as IssuePaper))).join('\n')}
         `;
-  const htmlParts = fillShellParts(shell, {
+  const html = fillShell(shell, {
     title: subject,
     preview: `${truncate(top.title, 90)}${more}. ${intro}`,
     content,
@@ -176,14 +181,15 @@ export function digestEdition(
     ...views.map((view, index) => paperText(view, index + 1)),
     textFooter,
   ].join('\n\n');
-  return { subject, html: joinParts(htmlParts), htmlParts, text: `${text}\n`, slotNonce };
+  return { subject, html, text: `${text}\n`, slotNonce };
 }
 
 /** Renders one issue of the digest; the per-recipient placeholders are left for the sender. */
 export async function renderDigestEmail(props: DigestProps): Promise<RenderedEmail> {
   // All of it checked before anything renders.
   const { papers, keywords, ...shell } = parseInput(digestPropsSchema, props, 'digest email');
-  return digestEdition(await renderDigestShell(shell), { papers, keywords });
+  const mail = digestEdition(await renderDigestShell(shell), { papers, keywords });
+  return { ...mail, html: joinParts(mail.html) };
 }
 
 function kickerOf({ cadence, issueDate, issueNumber }: DigestShell['props']): string {

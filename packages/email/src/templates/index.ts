@@ -11,6 +11,7 @@ export {
   renderDataExportEmail,
 } from './data-export.ts';
 export {
+  type DigestEdition,
   type DigestProps,
   type DigestShell,
   digestEdition,

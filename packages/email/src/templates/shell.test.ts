@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { joinParts } from '../mime.ts';
 import { renderMjml } from '../render.ts';
 import { layoutMjml } from './layout.ts';
 import { fillShell, renderShell, type ShellLayout } from './shell.ts';
@@ -33,7 +34,7 @@ describe('fillShell', () => {
     ];
     for (const { title, preview, content } of fills) {
       const whole = await renderMjml(layoutMjml({ ...LAYOUT, title, preview, body: LAYOUT.body(content) }));
-      expect(fillShell(shell, { title, preview, content })).toBe(whole);
+      expect(joinParts(fillShell(shell, { title, preview, content }))).toBe(whole);
     }
   });
 
@@ -41,7 +42,9 @@ describe('fillShell', () => {
     const shell = await renderShell(LAYOUT);
     const [, titleMarker] = (await renderShell(LAYOUT)).pieces; // a marker name, not a marker
     expect(titleMarker).toBe('title');
-    const html = fillShell(shell, { title: 'T', preview: 'P', content: '{{shell_content:x}} content' });
+    const html = joinParts(
+      fillShell(shell, { title: 'T', preview: 'P', content: '{{shell_content:x}} content' }),
+    );
     expect(html).toContain('{{shell_content:x}} content');
     expect(html.match(/<title>T<\/title>/g)).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { escapeHtml } from '../html.ts';
-import { type BodyPart, joinParts } from '../mime.ts';
+import type { BodyPart } from '../mime.ts';
 import { renderMjml } from '../render.ts';
 import { type LayoutOptions, layoutMjml } from './layout.ts';
 import { newSlotNonce } from './placeholders.ts';
@@ -54,16 +54,12 @@ export async function renderShell({ body, ...layout }: ShellLayout): Promise<Mai
   return { pieces };
 }
 
-/** The mail of `shell` with `fills`: what MJML renders for the whole layout with them. */
-export function fillShell(shell: MailShell, fills: ShellFills): string {
-  return joinParts(fillShellParts(shell, fills));
-}
-
 /**
- * `fillShell` in parts, the shell's own pieces marked recurring: every mail of the shell shares
- * their encoding (compileMessage).
+ * The mail of `shell` with `fills`, in parts: joined, what MJML renders for the whole layout with
+ * them. The shell's own pieces are marked recurring: every mail of the shell shares their
+ * encoding (compileMessage).
  */
-export function fillShellParts({ pieces }: MailShell, fills: ShellFills): BodyPart[] {
+export function fillShell({ pieces }: MailShell, fills: ShellFills): BodyPart[] {
   // MJML trims the title and what its ending tags (mj-text, mj-raw) hold.
   const html: Record<FillName, string> = {
     title: escapeHtml(fills.title.trim()),
