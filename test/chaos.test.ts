@@ -5,8 +5,10 @@ import {
   type ChaosOptions,
   type ChaosStack,
   checkLedger,
+  issueHeading,
   openChaosStack,
   POOL_SIZE,
+  type ReaderChoices,
 } from './support/chaos.ts';
 
 /**
@@ -20,6 +22,17 @@ const NEXT_DATE = '2026-05-23';
 /** Dead mailboxes: the relay answers `550 5.1.1` to every attempt. */
 const isGone = (email: string) => email.startsWith('gone-');
 const isBusy = (email: string) => email.startsWith('busy-');
+
+/**
+ * Half the readers get personal editions: a quarter keywords (40 distinct pairs, one of which the
+ * day's papers match; the top papers when none does), a quarter two papers; the rest the issue as
+ * published. Faults must not tell the two paths apart.
+ */
+function mixedChoices(index: number): ReaderChoices {
+  if (index % 4 === 1) return { keywords: ['EEG', `topic${index % 40}`], top_when_no_match: true };
+  if (index % 4 === 2) return { papers_per_email: 2 };
+  return {};
+}
 
 /** A scenario's own services and workers, taken down when the test ends, passed or not. */
 async function open(context: TestContext, options: ChaosOptions): Promise<ChaosStack> {
@@ -50,8 +63,10 @@ describe('chaos: faults in the middle of a send', () => {
     const stack = await open(context, { acceptDelayMs: 20 });
     const { smtp, redis } = stack;
     const recipients = 3000;
-    const emails = await stack.subscribe(recipients, (index) =>
-      index % 100 === 13 ? 'gone' : index % 20 === 7 ? 'busy' : 'reader',
+    const emails = await stack.subscribe(
+      recipients,
+      (index) => (index % 100 === 13 ? 'gone' : index % 20 === 7 ? 'busy' : 'reader'),
+      mixedChoices,
     );
     const gone = emails.filter(isGone).length;
     smtp.rejectRecipient(isBusy, 451, '4.3.0 Mailbox busy, try again later', { once: true });
@@ -66,7 +81,10 @@ describe('chaos: faults in the middle of a send', () => {
       await smtp.waitFor(smtp.messages.length + 300, 90_000);
       await stack.kill(worker);
       await smtp.idle();
-      const accepted = [...smtp.countByRecipient(issue.subject).values()].reduce((sum, n) => sum + n, 0);
+      const accepted = [...smtp.countByRecipient(issueHeading(issue)).values()].reduce(
+        (sum, n) => sum + n,
+        0,
+      );
       unrecordedAtKills.push(accepted - (await stack.counts(issue)).sent);
       worker = stack.startWorker();
     }
@@ -95,7 +113,7 @@ describe('chaos: faults in the middle of a send', () => {
     const stack = await open(context, { acceptDelayMs: 20, settings: { SEND_RETRY_HOURS: '0.01' } });
     const { smtp, resources } = stack;
     const recipients = 1000;
-    await stack.subscribe(recipients);
+    await stack.subscribe(recipients, undefined, mixedChoices);
     stack.startWorker();
     const issue = await stack.send(DATE);
 
@@ -122,7 +140,7 @@ describe('chaos: faults in the middle of a send', () => {
     const stack = await open(context, { acceptDelayMs: 20 });
     const { smtp, postgres } = stack;
     const recipients = 2000;
-    await stack.subscribe(recipients);
+    await stack.subscribe(recipients, undefined, mixedChoices);
     stack.startWorker();
     const issue = await stack.send(DATE);
 
@@ -141,7 +159,11 @@ describe('chaos: faults in the middle of a send', () => {
     const stack = await open(context, { acceptDelayMs: 5, poolSize });
     const { smtp } = stack;
     const recipients = 3000;
-    const emails = await stack.subscribe(recipients, (index) => (index % 100 === 13 ? 'gone' : 'reader'));
+    const emails = await stack.subscribe(
+      recipients,
+      (index) => (index % 100 === 13 ? 'gone' : 'reader'),
+      mixedChoices,
+    );
     const gone = emails.filter(isGone);
     smtp.rejectRecipient(isGone, 550, '5.1.1 No such user here');
 

@@ -5,6 +5,7 @@ import {
   findIssue,
   type Issue,
   insertSubscribersIfNew,
+  type NewSubscriber,
 } from '@digest/db';
 import { importPapers } from '@digest/digest';
 import { openResources, type Resources } from '@digest/runtime';
@@ -23,6 +24,17 @@ export const POOL_SIZE = 5;
  */
 const LEASE_SECONDS = 20;
 
+/** What a reader may choose about their papers: any of it makes their mail a personal edition. */
+export type ReaderChoices = Pick<NewSubscriber, 'keywords' | 'papers_per_email' | 'top_when_no_match'>;
+
+/**
+ * The start of the subject of every mail of `issue`, personal editions included: its heading
+ * (an edition's subject names its own top paper after it).
+ */
+export function issueHeading(issue: Issue): string {
+  return issue.subject.slice(0, issue.subject.indexOf(': ') + 2);
+}
+
 /** Issue states that still expect to send (a paused issue resumes). */
 const UNFINISHED = new Set<string>(['sending', 'paused']);
 
@@ -40,8 +52,15 @@ export interface ChaosStack {
   smtp: TestSmtpServer;
   /** The test's own connections to the private services (as the API or CLI would hold them). */
   resources: Resources;
-  /** Inserts `count` active subscribers, `<kind>-<n>@example.org`, kind chosen per index. */
-  subscribe(count: number, kindOf?: (index: number) => string): Promise<string[]>;
+  /**
+   * Inserts `count` active subscribers, `<kind>-<n>@example.org`, kind chosen per index, with the
+   * choices of `choicesOf` (keywords, papers per email: a personal edition) or none.
+   */
+  subscribe(
+    count: number,
+    kindOf?: (index: number) => string,
+    choicesOf?: (index: number) => ReaderChoices,
+  ): Promise<string[]>;
   /** A worker process started the way `pnpm start:worker` starts it, on the private services. */
   startWorker(): RunningProcess;
   /** Waits until `count` worker processes are taking send jobs. */
@@ -98,11 +117,16 @@ export async function openChaosStack({
     redis,
     smtp,
     resources,
-    async subscribe(count, kindOf = () => 'reader') {
+    async subscribe(count, kindOf = () => 'reader', choicesOf = () => ({})) {
       const emails = Array.from({ length: count }, (_, index) => `${kindOf(index)}-${index}@example.org`);
       await insertSubscribersIfNew(
         resources.db,
-        emails.map((email) => ({ email, status: 'active' as const, consent_source: 'import' as const })),
+        emails.map((email, index) => ({
+          email,
+          status: 'active' as const,
+          consent_source: 'import' as const,
+          ...choicesOf(index),
+        })),
       );
       return emails;
     },
@@ -194,7 +218,7 @@ export async function checkLedger(
     .where('deliveries.issue_id', '=', issue.id)
     .execute();
   const current = await findIssue(db, issue.cadence, issue.issue_date);
-  const mailed = stack.smtp.countByRecipient(issue.subject);
+  const mailed = stack.smtp.countByRecipient(issueHeading(issue));
 
   const samples: Record<string, string[]> = {};
   const note = (kind: keyof LedgerCheck, email: string) => {

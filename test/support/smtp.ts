@@ -34,8 +34,8 @@ export interface TestSmtpServer {
   ): void;
   /** Lifts every rejection: the mailboxes have recovered. */
   acceptAll(): void;
-  /** Accepted messages with this subject, counted by envelope recipient. */
-  countByRecipient(subject: string): Map<string, number>;
+  /** Accepted messages whose subject starts with `subjectStart`, counted by envelope recipient. */
+  countByRecipient(subjectStart: string): Map<string, number>;
   /** Resolves once `count` messages have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<CapturedMail[]>;
   /**
@@ -183,10 +183,10 @@ export async function startTestSmtpServer(
     acceptAll() {
       rejections.length = 0;
     },
-    countByRecipient(subject) {
+    countByRecipient(subjectStart) {
       const counts = new Map<string, number>();
       for (const mail of messages) {
-        if (mail.parsed.subject !== subject) continue;
+        if (!mail.parsed.subject?.startsWith(subjectStart)) continue;
         for (const to of mail.envelopeTo) counts.set(to, (counts.get(to) ?? 0) + 1);
       }
       return counts;
