@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
-import DKIM from 'nodemailer/lib/dkim';
+import { createDkimSigner, type DkimOptions } from './dkim.ts';
+import { perSharedPiece } from './shared-pieces.ts';
 import { END_OF_DATA_COMMAND, SmtpConnection, SmtpError } from './smtp-connection.ts';
 import { parseSmtpUrl } from './smtp-options.ts';
 import { SmtpPool } from './smtp-pool.ts';
@@ -38,7 +39,7 @@ export interface SmtpOptions {
   /** smtp://[user:pass@]host:port, or smtps:// for implicit TLS (options: see parseSmtpUrl). */
   url: string;
   poolSize: number;
-  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  dkim?: DkimOptions;
 }
 
 /**
@@ -49,7 +50,7 @@ export interface SmtpOptions {
 export function createSmtpTransport(options: SmtpOptions): MailTransport {
   const endpoint = parseSmtpUrl(options.url);
   const pool = new SmtpPool(endpoint, options.poolSize);
-  const signer = options.dkim ? new DKIM(options.dkim) : undefined;
+  const sign = options.dkim ? createDkimSigner(options.dkim) : undefined;
   // Every message of an issue has the same sender: its address is worked out once.
   let sender: { text: string; address: EnvelopeAddress } | undefined;
   return {
@@ -60,7 +61,7 @@ export function createSmtpTransport(options: SmtpOptions): MailTransport {
       const to = envelopeAddress(message.to);
       // A string from elsewhere gets CRLF line ends; compileMessage's pieces have nothing else.
       const raw = typeof message.raw === 'string' ? [Buffer.from(crlf(message.raw), 'utf8')] : message.raw;
-      const signed = signer ? [await streamToBuffer(signer.sign(Buffer.concat(raw)))] : raw;
+      const signed = sign ? await sign(raw) : raw;
       const response = await pool.send({
         from: from.address,
         to: to.address,
@@ -121,28 +122,15 @@ export function dotStuffed(pieces: readonly Buffer[]): Buffer[] {
     if (piece.length === 0) continue;
     // A piece's first byte starts a line when the piece before ended one.
     if (atLineStart && piece[0] === DOT) stuffed.push(DOT_BUFFER);
-    stuffed.push(piece.length >= SHARED_PIECE_BYTES ? stuffedShared(piece) : stuffInside(piece));
+    stuffed.push(stuffPiece(piece));
     const last = piece[piece.length - 1];
     atLineStart = last === LF || last === CR;
   }
   return stuffed;
 }
 
-/**
- * Pieces this long are the shared text of a compiled message (a recipient's own values are
- * shorter): stuffed once, for every copy that carries them.
- */
-const SHARED_PIECE_BYTES = 1024;
-const stuffedPieces = new WeakMap<Buffer, Buffer>();
-
-function stuffedShared(piece: Buffer): Buffer {
-  let stuffed = stuffedPieces.get(piece);
-  if (!stuffed) {
-    stuffed = stuffInside(piece);
-    stuffedPieces.set(piece, stuffed);
-  }
-  return stuffed;
-}
+/** Shared pieces are stuffed once, for every copy that carries them. */
+const stuffPiece = perSharedPiece(stuffInside);
 
 /** Doubles each dot that follows a CR or LF within `piece`. */
 function stuffInside(piece: Buffer): Buffer {
@@ -161,12 +149,6 @@ function stuffInside(piece: Buffer): Buffer {
 /** Bare CR and bare LF become CRLF, as SMTP and DKIM read line ends. */
 function crlf(text: string): string {
   return text.replace(/\r\n|\r|\n/g, '\r\n');
-}
-
-async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
