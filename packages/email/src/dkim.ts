@@ -100,25 +100,19 @@ function rsaKey(pem: string): KeyObject {
 
 /** The header block (with its last line's CRLF) as text, and the body's pieces (not copied). */
 function splitMessage(message: readonly Buffer[]): { header: string; body: Buffer[] } {
+  const reach = HEADER_END.length - 1;
   for (const [index, piece] of message.entries()) {
     const before = message.slice(0, index);
     // The end may straddle this piece and those before it; most often it lies in a shared one.
-    const joint = Buffer.concat([
-      lastBytes(before, HEADER_END.length - 1),
-      piece.subarray(0, HEADER_END.length - 1),
-    ]);
-    const across = joint.indexOf(HEADER_END);
-    const split =
-      across === -1
-        ? headerEndIn(piece)
-        : { at: across - (joint.length - Math.min(piece.length, 3)), rest: undefined };
+    const tail = lastBytes(before, reach);
+    const across = Buffer.concat([tail, piece.subarray(0, reach)]).indexOf(HEADER_END);
+    const split = across === -1 ? headerEndIn(piece) : { at: across - tail.length, rest: undefined };
     if (!split) continue;
-    const bodyStart = split.at + HEADER_END.length;
     // Up to the CRLF that ends the last header line, which may lie in the pieces before.
     const head = Buffer.concat([...before, piece.subarray(0, Math.max(0, split.at + 2))]);
     return {
       header: head.toString('latin1', 0, head.length + Math.min(0, split.at + 2)),
-      body: [split.rest ?? piece.subarray(bodyStart), ...message.slice(index + 1)],
+      body: [split.rest ?? piece.subarray(split.at + HEADER_END.length), ...message.slice(index + 1)],
     };
   }
   return { header: Buffer.concat(message).toString('latin1'), body: [] }; // headers only: an empty body
