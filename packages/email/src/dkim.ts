@@ -149,36 +149,51 @@ function relaxedHeader(line: string): string {
 
 /**
  * Relaxed body canonicalisation (3.4.4): no WSP at a line's end, runs of WSP as one SP, no empty
- * lines at the end, a CRLF after the last line. A compiled message is canonical already, as a
- * rule: its shared pieces are checked once, the rest and the joints between pieces per message,
- * and then it is hashed as it is.
+ * lines at the end, a CRLF after the last line. Each piece is canonicalised on its own (a shared
+ * one once, for every copy that carries it) and hashed as it is; only where WSP meets a joint
+ * between pieces, or the end is not one line end, is the body put together and done whole.
  */
 function relaxedBody(body: readonly Buffer[]): readonly Buffer[] {
   // An empty piece would hide the joint of the two around it.
-  const pieces = body.filter((piece) => piece.length > 0);
+  const pieces = body.filter((piece) => piece.length > 0).map(canonicalPiece);
   const end = lastBytes(pieces, HEADER_END.length);
+  if (end.length === 0) return pieces;
   const endsWell = end.length > 2 && end.subarray(-2).equals(CRLF) && !end.equals(HEADER_END);
-  const clean =
-    endsWell &&
-    pieces.every(
-      (piece, index) =>
-        isCanonical(piece) &&
-        !(index > 0 && WSP.has(pieces[index - 1]?.at(-1) ?? 0) && JOINS_WSP.has(piece[0] ?? 0)),
-    );
-  if (clean || end.length === 0) return pieces;
-  const text = Buffer.concat(pieces)
+  if (endsWell && pieces.every((piece, index) => index === 0 || joinsCleanly(pieces[index - 1], piece)))
+    return pieces;
+  const text = Buffer.concat(body)
     .toString('latin1')
     .replace(/[ \t]+(?=\r\n|$)/g, '')
-    .replace(/[ \t]+/g, ' ')
-    .replace(/(?:\r\n)*$/, '\r\n');
-  return [Buffer.from(text === '\r\n' ? '' : text, 'latin1')];
+    .replace(/[ \t]+/g, ' ');
+  // Empty lines at the end go, counted from the end: a pattern anchored at $ is tried at every offset.
+  let kept = text.length;
+  while (text.endsWith('\r\n', kept)) kept -= 2;
+  return kept === 0 ? [] : [Buffer.from(`${text.slice(0, kept)}\r\n`, 'latin1')];
 }
 
-const WSP = new Set([0x20, 0x09]);
-/** After WSP, these make a run of WSP or WSP at a line's end (a bare CR too: checked the long way). */
-const JOINS_WSP = new Set([0x20, 0x09, 0x0d]);
+const SP = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
 
-/** No tab, no run of spaces, no space before a CR within the piece. */
-const isCanonical = perSharedPiece(
-  (piece) => piece.indexOf(0x09) === -1 && piece.indexOf('  ') === -1 && piece.indexOf(' \r') === -1,
-);
+/**
+ * A piece canonicalised on its own: runs of WSP as one SP, none before a CRLF within it. Most
+ * are canonical as they come (the same Buffer back); a shared one is worked out once.
+ */
+const canonicalPiece = perSharedPiece((piece) => {
+  if (piece.indexOf(0x09) === -1 && piece.indexOf('  ') === -1 && piece.indexOf(' \r') === -1) return piece;
+  const text = piece
+    .toString('latin1')
+    .replace(/[ \t]+(?=\r\n)/g, '')
+    .replace(/[ \t]+/g, ' ');
+  return Buffer.from(text, 'latin1');
+});
+
+/**
+ * Whether two canonical pieces stay canonical end to end: no run of WSP across the joint, and no
+ * WSP before a line end split by it (after a lone CR too).
+ */
+function joinsCleanly(before: Buffer | undefined, after: Buffer): boolean {
+  const last = before?.at(-1);
+  if (last === SP) return after[0] !== SP && after[0] !== CR;
+  return !(last === CR && before?.at(-2) === SP && after[0] === LF);
+}
