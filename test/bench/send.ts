@@ -28,6 +28,8 @@ export interface EndToEnd {
   idleRssMb: number;
   peakRssMb: number;
   issue: Issue;
+  /** Messages of the run as the sink received them: one in SAMPLE_EVERY. */
+  samples: string[];
 }
 
 /**
@@ -41,6 +43,8 @@ export async function endToEnd(options: {
   editions?: number;
   /** Extra node flags for the worker, e.g. `--cpu-prof`. */
   nodeArgs: string[];
+  /** Extra environment for the worker, e.g. DKIM_* to sign every message. */
+  env?: Record<string, string>;
   timeoutMs: number;
 }): Promise<EndToEnd> {
   const { sink, recipients } = options;
@@ -61,12 +65,13 @@ export async function endToEnd(options: {
   const entryAt = command.findIndex((arg) => !arg.startsWith('--'));
   const worker = await startService(
     command.slice(entryAt) as [string, ...string[]],
-    { ...env, LOG_LEVEL: 'info' },
+    { ...env, ...options.env, LOG_LEVEL: 'info' },
     /"msg":"workers started"/,
     [...command.slice(0, entryAt), ...options.nodeArgs],
   );
   try {
     const idleRssMb = worker.rssMb().now;
+    await sink.samples(); // the phases before kept theirs
     const base = (await sink.stats()).messages;
     const startedAt = Date.now();
     const started = performance.now();
@@ -83,6 +88,7 @@ export async function endToEnd(options: {
       idleRssMb,
       peakRssMb: worker.rssMb().peak,
       issue,
+      samples: await sink.samples(),
     };
   } finally {
     await worker.stop();

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** The sink keeps one message in this many whole (for checks after a run, e.g. DKIM), up to SAMPLES_MAX. */
+export const SAMPLE_EVERY = 50;
+export const SAMPLES_MAX = 400;
+
 /** What the sink has accepted so far, and the CPU its process has used (microseconds). */
 export interface SinkStats {
   messages: number;
@@ -10,18 +14,20 @@ export interface SinkStats {
 
 /**
  * Parent → sink over the IPC channel. `wait` is answered once `messages` have been accepted;
- * `arrivals` with the arrival times (epoch ms) of the messages accepted since `since`.
+ * `arrivals` with the arrival times (epoch ms) of the messages accepted since `since`; `samples`
+ * with the messages kept whole since the last `samples` (one in SAMPLE_EVERY).
  */
 export type SinkQuery =
   | { type: 'stats' }
   | { type: 'wait'; messages: number }
-  | { type: 'arrivals'; since: number };
+  | { type: 'arrivals'; since: number }
+  | { type: 'samples' };
 export type SinkRequest = SinkQuery & { id: number };
 
 /** Sink → parent. */
 export type SinkReply =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; id: number; stats: SinkStats; arrivals?: number[] };
+  | { type: 'stats'; id: number; stats: SinkStats; arrivals?: number[]; samples?: string[] };
 
 export interface SmtpSink {
   url: string;
@@ -30,6 +36,8 @@ export interface SmtpSink {
   waitFor(messages: number, timeoutMs: number): Promise<SinkStats>;
   /** Arrival times (epoch ms, sub-millisecond) of the messages accepted since `since`. */
   arrivals(since: number): Promise<number[]>;
+  /** Messages as received (latin1), one in SAMPLE_EVERY since the last call, at most SAMPLES_MAX. */
+  samples(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -44,7 +52,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  type Answer = { stats: SinkStats; arrivals?: number[] };
+  type Answer = { stats: SinkStats; arrivals?: number[]; samples?: string[] };
   const pending = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let exited: Error | undefined;
@@ -95,6 +103,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     stats: async () => (await request({ type: 'stats' })).stats,
     waitFor: async (messages, timeoutMs) => (await request({ type: 'wait', messages }, timeoutMs)).stats,
     arrivals: async (since) => (await request({ type: 'arrivals', since })).arrivals ?? [],
+    samples: async () => (await request({ type: 'samples' })).samples ?? [],
     close: () => stopChild(child),
   };
 }
