@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
-import { lastBytes, perSharedPiece } from './shared-pieces.ts';
+import { lastBytes, perPiece, perSharedPiece } from './shared-pieces.ts';
 
 export interface DkimOptions {
   domainName: string;
@@ -177,10 +177,18 @@ const LF = 0x0a;
 
 /**
  * A piece canonicalised on its own: runs of WSP as one SP, none before a CRLF within it. Most
- * are canonical as they come (the same Buffer back); a shared one is worked out once.
+ * are canonical as they come (the same Buffer back). One that is not is worked out once per
+ * Buffer, however short: that is the shell's own text (its indentation), in every copy.
  */
-const canonicalPiece = perSharedPiece((piece) => {
-  if (piece.indexOf(0x09) === -1 && piece.indexOf('  ') === -1 && piece.indexOf(' \r') === -1) return piece;
+function canonicalPiece(piece: Buffer): Buffer {
+  return isCanonical(piece) ? piece : canonicalised(piece);
+}
+
+const isCanonical = perSharedPiece(
+  (piece) => piece.indexOf(0x09) === -1 && piece.indexOf('  ') === -1 && piece.indexOf(' \r') === -1,
+);
+
+const canonicalised = perPiece((piece) => {
   const text = piece
     .toString('latin1')
     .replace(/[ \t]+(?=\r\n)/g, '')

@@ -4,14 +4,10 @@
  */
 const SHARED_PIECE_BYTES = 1024;
 
-/**
- * `read` of a piece, remembered for shared pieces: worked out once for every copy of the message
- * that carries them, and afresh for a recipient's own values.
- */
-export function perSharedPiece<T>(read: (piece: Buffer) => T): (piece: Buffer) => T {
+/** `read` of a piece, worked out once for each Buffer (while it lives). */
+export function perPiece<T>(read: (piece: Buffer) => T): (piece: Buffer) => T {
   const known = new WeakMap<Buffer, { value: T }>();
   return (piece) => {
-    if (piece.length < SHARED_PIECE_BYTES) return read(piece);
     let entry = known.get(piece);
     if (!entry) {
       entry = { value: read(piece) };
@@ -19,6 +15,15 @@ export function perSharedPiece<T>(read: (piece: Buffer) => T): (piece: Buffer) =
     }
     return entry.value;
   };
+}
+
+/**
+ * `read` of a piece, remembered for shared pieces: worked out once for every copy of the message
+ * that carries them, and afresh for a recipient's own values.
+ */
+export function perSharedPiece<T>(read: (piece: Buffer) => T): (piece: Buffer) => T {
+  const remembered = perPiece(read);
+  return (piece) => (piece.length < SHARED_PIECE_BYTES ? read(piece) : remembered(piece));
 }
 
 /** The last `count` bytes of the pieces together (fewer when they hold fewer). */
