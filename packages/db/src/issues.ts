@@ -135,23 +135,15 @@ export async function countIssuesBefore(db: Db, cadence: Cadence, issueDate: str
 
 export type IssueSummary = Pick<Issue, 'id' | 'cadence' | 'issue_date' | 'subject' | 'status' | 'created_at'>;
 
-/** Issues that went out, newest first: what the public archive lists. */
-export async function listPublishedIssues(db: Db, limit: number): Promise<IssueSummary[]> {
-  return newestIssues(db, limit).where('status', 'in', ['sending', 'sent']).execute();
-}
-
 /** Every issue, built or skipped, newest first: what the admin console lists. */
 export async function listRecentIssues(db: Db, limit: number): Promise<IssueSummary[]> {
-  return newestIssues(db, limit).execute();
-}
-
-function newestIssues(db: Db, limit: number) {
   return db
     .selectFrom('issues')
     .select(['id', 'cadence', 'issue_date', 'subject', 'status', 'created_at'])
     .orderBy('issue_date', 'desc')
     .orderBy('cadence', 'asc')
-    .limit(limit);
+    .limit(limit)
+    .execute();
 }
 
 /** The newest issue of `cadence` that went out. */
