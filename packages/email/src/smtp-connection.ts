@@ -88,6 +88,8 @@ export class SmtpConnection {
   /** A reply line not yet ended, and the lines of a multi-line reply not yet ended. */
   private partial = '';
   private readonly lines: string[] = [];
+  /** When the first byte of the reply being read arrived (performance.now()). */
+  private replyStartedAt = 0;
   private readonly waiters: Waiter[] = [];
   private failure: SmtpError | undefined;
   private readonly closeListeners = new Set<(error: SmtpError) => void>();
@@ -350,8 +352,14 @@ export class SmtpConnection {
     socket.on('timeout', () => this.destroy(new SmtpError('ETIMEDOUT', 'the relay stopped answering')));
   }
 
-  /** Splits what arrives into replies (a multi-line reply ends at its `NNN ` line). */
+  /**
+   * Splits what arrives into replies (a multi-line reply ends at its `NNN ` line). A reply must
+   * arrive whole within the socket's idle time limit of its first byte: a relay trickling it a
+   * byte at a time would otherwise hold the session for ever, each byte resetting that limit.
+   */
   private read(chunk: Buffer): void {
+    const now = performance.now();
+    if (this.partial === '' && this.lines.length === 0) this.replyStartedAt = now;
     this.partial += chunk.toString('latin1');
     let start = 0;
     for (let end = this.partial.indexOf('\n'); end !== -1; end = this.partial.indexOf('\n', start)) {
@@ -362,12 +370,19 @@ export class SmtpConnection {
         return;
       }
       this.lines.push(line);
-      if (line[3] !== '-')
+      if (line[3] !== '-') {
         this.deliver({ code: Number(line.slice(0, 3)), text: this.lines.splice(0).join('\n') });
+        this.replyStartedAt = now;
+      }
     }
     this.partial = this.partial.slice(start);
     if (this.partial.length + this.lines.length * 80 > 64 * 1024) {
       this.destroy(new SmtpError('EPROTOCOL', 'reply too long'));
+    } else if (
+      (this.partial !== '' || this.lines.length > 0) &&
+      now - this.replyStartedAt > (this.socket.timeout || this.endpoint.socketTimeoutMs)
+    ) {
+      this.destroy(new SmtpError('ETIMEDOUT', 'the relay is taking too long to finish its reply'));
     }
   }
 

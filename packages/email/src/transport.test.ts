@@ -383,6 +383,27 @@ describe('the SMTP client under the transport', () => {
     relay.server.close();
   });
 
+  it('gives up on a relay that trickles a reply byte by byte, well within its idle limit each time', async () => {
+    const relay = await fakeRelay((line, socket) => {
+      if (!line.startsWith('RCPT')) return false;
+      // A byte every 50 ms of a reply that never ends: silent for never longer than that.
+      const trickle = setInterval(() => socket.write(socket.destroyed ? '' : '2'), 50);
+      socket.on('close', () => clearInterval(trickle));
+      return true;
+    });
+    const transport = createSmtpTransport({
+      url: `smtp://127.0.0.1:${relay.port}?socketTimeout=400`,
+      poolSize: 1,
+    });
+    const started = performance.now();
+    const failure = await send(transport, 'reader@example.org').catch((error: unknown) => error);
+    expect(String(failure)).toMatch(/taking too long to finish its reply/);
+    expect(classifySendError(failure).kind).toBe('relay');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    transport.close();
+    relay.server.close();
+  });
+
   it('blames the relay, not the mailbox, for its own refusals at any command', async () => {
     server = await startTestSmtpServer({
       onMailFrom({ address }, _session, callback) {
