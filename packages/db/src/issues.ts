@@ -121,16 +121,32 @@ export async function transitionIssue(
   return result.numUpdatedRows > 0n;
 }
 
-/** How many issues of `cadence` went out before `issueDate`: the issue number is one more. */
-export async function countIssuesBefore(db: Db, cadence: Cadence, issueDate: string): Promise<number> {
-  const { count } = await db
+/** Serialises numbering issues across processes: with the cadence, one lock per cadence. */
+const ISSUE_NUMBER_LOCK = 0x6973736e; // 'issn'
+
+/**
+ * Holds the numbering of `cadence`'s issues until the transaction `trx` ends: the number that
+ * nextIssueNumber reads then is this transaction's to give, and no concurrent build reads it too.
+ */
+export async function lockIssueNumbering(trx: Db, cadence: Cadence): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${ISSUE_NUMBER_LOCK}, hashtext(${cadence}))`.execute(trx);
+}
+
+/**
+ * The number the next issue of `cadence` gets: one past the highest given, or past how many were
+ * built, for issues from before they were numbered. Issues are numbered as they are built, so one
+ * built late for an earlier date (a skipped day filled in) gets a new number, never another's.
+ */
+export async function nextIssueNumber(db: Db, cadence: Cadence): Promise<number> {
+  const { highest, built } = await db
     .selectFrom('issues')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .select([
+      sql<number>`coalesce(max(issue_number), 0)`.as('highest'),
+      sql<number>`count(*) filter (where status <> 'skipped')`.as('built'),
+    ])
     .where('cadence', '=', cadence)
-    .where('issue_date', '<', issueDate)
-    .where('status', '!=', 'skipped')
     .executeTakeFirstOrThrow();
-  return Number(count);
+  return Math.max(Number(highest), Number(built)) + 1;
 }
 
 export type IssueSummary = Pick<Issue, 'id' | 'cadence' | 'issue_date' | 'subject' | 'status' | 'created_at'>;

@@ -43,6 +43,34 @@ describe('buildIssue', () => {
     expect(await sendIssue(ctx, issue.id)).toMatchObject({ sent: 3 });
   });
 
+  it('numbers issues as they are built: a day filled in late and builds at once never share a number', async () => {
+    const { db } = harness.resources;
+    const paperOn = (date: string) => ({
+      external_id: `paper-${date}`,
+      title: `A paper of ${date}`,
+      featured_at: new Date(`${date}T08:00:00Z`),
+      upvotes: 3,
+    });
+    await upsertPapers(db, [paperOn('2026-06-01'), paperOn('2026-06-03')]);
+    const build = async (date: string) => (await buildIssue(ctx, { cadence: 'daily', date })).issue;
+    expect((await build('2026-06-01')).issue_number).toBe(1);
+    expect((await build('2026-06-02')).status).toBe('skipped');
+    expect((await build('2026-06-03')).issue_number).toBe(2);
+
+    // The skipped day's papers arrive later: its issue is the next one, not a second number 2.
+    await upsertPapers(db, [paperOn('2026-06-02')]);
+    const late = await build('2026-06-02');
+    expect(late.issue_number).toBe(3);
+    expect(late.text).toContain('Issue 3');
+
+    // Two builders of the cadence at once (catching up after an outage) wait for each other.
+    await upsertPapers(db, [paperOn('2026-06-04'), paperOn('2026-06-05')]);
+    const together = await Promise.all([build('2026-06-04'), build('2026-06-05')]);
+    expect(together.map((issue) => issue.issue_number).sort()).toEqual([4, 5]);
+    // A weekly issue counts its own.
+    expect((await buildIssue(ctx, { cadence: 'weekly', date: '2026-06-01' })).issue.issue_number).toBe(1);
+  });
+
   it('queues the readers of one personal edition next to each other, so sends claim them together', async () => {
     const { db } = harness.resources;
     await upsertPapers(db, [

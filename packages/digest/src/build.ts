@@ -1,13 +1,14 @@
 import {
   completeIssueIfDone,
-  countIssuesBefore,
   ensureDeliveryPartitions,
   findIssue,
   type Issue,
   type IssuePaper,
   insertIssueOnce,
   limitTransaction,
+  lockIssueNumbering,
   MAX_PAPERS_PER_EMAIL,
+  nextIssueNumber,
   type Paper,
   queueDeliveriesForAudience,
   recentlyPublishedPaperIds,
@@ -114,7 +115,8 @@ async function storeSkippedIssue(
  * Stores the issue with one delivery per active subscriber, in one transaction. MJML renders in a
  * process of its own meanwhile, so the audience is queued while the mail renders: the row is
  * inserted without its mail, which is filled in before the commit (no one ever sees it empty).
- * A render that fails rolls it all back.
+ * A render that fails rolls it all back. The issue takes the cadence's next number, which no
+ * other build can read until this one commits.
  */
 async function storeIssueWithAudience(
   ctx: DigestContext,
@@ -122,15 +124,16 @@ async function storeIssueWithAudience(
   papers: IssuePaper[],
   morePapers: IssuePaper[],
 ): Promise<StoredIssue> {
-  const rendering = renderIssue(ctx, key, papers);
-  // Awaited in the transaction; this only keeps a failure that comes sooner from going unhandled.
-  rendering.catch(() => {});
   // The ledger's month for this date, made before the transaction that fills it (see ensureDeliveryPartitions).
   await ensureDeliveryPartitions(ctx.db, [key.date]);
   return ctx.db.transaction().execute(async (trx) => {
     // The render has a time limit of its own; this one frees the rows and locks should the
     // worker itself stall while the transaction waits for the mail.
     await limitTransaction(trx, 'idle_in_transaction_session_timeout', RENDER_TIMEOUT_MS + 30_000);
+    await lockIssueNumbering(trx, key.cadence);
+    const rendering = renderIssue(ctx, key, papers, await nextIssueNumber(trx, key.cadence));
+    // Awaited below; this only keeps a failure that comes sooner from going unhandled.
+    rendering.catch(() => {});
     const stored = await insertIssueOnce(trx, {
       ...key,
       issueDate: key.date,
@@ -167,19 +170,20 @@ async function resumeIssue(ctx: DigestContext, issue: Issue): Promise<BuildOutco
 
 /**
  * The shell of the issue's mail, rendered by MJML: the issue and each personal edition of it are
- * filled into it (`issueEdition`). Its number is counted, unless the issue was built with one.
+ * filled into it (`issueEdition`). Without a number (an issue from before they were given), the
+ * mail shows none, as it did then.
  */
-export async function renderIssueShell(
+export function renderIssueShell(
   ctx: DigestContext,
   key: IssueKey,
-  issueNumber?: number,
+  issueNumber: number | undefined,
 ): Promise<DigestShell> {
   return renderDigestShell({
     cadence: key.cadence,
     issueDate: key.date,
     archiveUrl: archiveUrl(ctx.settings.publicBaseUrl, key),
     siteUrl: `${ctx.settings.publicBaseUrl}/`,
-    issueNumber: issueNumber ?? (await countIssuesBefore(ctx.db, key.cadence, key.date)) + 1,
+    issueNumber,
     postalAddress: ctx.settings.postalAddress,
     thumbnails: ctx.settings.thumbnails,
   });
@@ -194,8 +198,13 @@ export function issueEdition(shell: DigestShell, papers: IssuePaper[], keywords:
 }
 
 /** Renders the issue's mail for `papers`: a shell of its own, for one mail. */
-export async function renderIssue(ctx: DigestContext, key: IssueKey, papers: IssuePaper[]) {
-  const shell = await renderIssueShell(ctx, key);
+export async function renderIssue(
+  ctx: DigestContext,
+  key: IssueKey,
+  papers: IssuePaper[],
+  issueNumber: number,
+) {
+  const shell = await renderIssueShell(ctx, key, issueNumber);
   const mail = issueEdition(shell, papers);
   return { ...mail, html: joinParts(mail.html), issueNumber: shell.props.issueNumber };
 }

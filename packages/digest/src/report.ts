@@ -10,6 +10,7 @@ import {
   type IssuePaper,
   type IssueStatus,
   nextDeliveryAttempt,
+  nextIssueNumber,
   selectTrendingPapers,
 } from '@digest/db';
 import { escapeHtml, slotMarkers } from '@digest/email';
@@ -104,7 +105,8 @@ async function previewFromPapers(ctx: DigestContext, key: IssueKey) {
   });
   if (papers.length === 0)
     throw new AppError('not_found', `No papers were featured for the ${key.cadence} issue of ${key.date}.`);
-  return renderIssue(ctx, key, papers.map(toIssuePaper));
+  // The number it would get if it were built now.
+  return renderIssue(ctx, key, papers.map(toIssuePaper), await nextIssueNumber(ctx.db, key.cadence));
 }
 
 /**
