@@ -4,7 +4,10 @@
  */
 const SHARED_PIECE_BYTES = 1024;
 
-/** `read` of a piece, worked out once for each Buffer (while it lives). */
+/**
+ * `read` of a piece, worked out once for each Buffer (while it lives). Sound because a message's
+ * pieces are never written to once made: personalise gives a recipient's values fresh Buffers.
+ */
 export function perPiece<T>(read: (piece: Buffer) => T): (piece: Buffer) => T {
   const known = new WeakMap<Buffer, { value: T }>();
   return (piece) => {
