@@ -1,3 +1,4 @@
+export * from './admin-sessions.ts';
 export { createDatabaseIfMissing, createDb, type Db, limitTransaction } from './client.ts';
 export * from './deliveries.ts';
 export * from './issues.ts';

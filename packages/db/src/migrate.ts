@@ -8,6 +8,7 @@ import * as deliveryEngine from './migrations/2026-12-01T23-45_delivery-engine.t
 import * as topWhenNoMatch from './migrations/2026-12-02T00-15_top-when-no-match.ts';
 import * as deliveriesByMonth from './migrations/2026-12-02T03-30_deliveries-by-month.ts';
 import * as issueNumber from './migrations/2026-12-03T11-30_issue-number.ts';
+import * as adminSessionRevocations from './migrations/2026-12-04T22-00_admin-session-revocations.ts';
 
 /** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T00-15_top-when-no-match': topWhenNoMatch,
   '2026-12-02T03-30_deliveries-by-month': deliveriesByMonth,
   '2026-12-03T11-30_issue-number': issueNumber,
+  '2026-12-04T22-00_admin-session-revocations': adminSessionRevocations,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

@@ -121,12 +121,19 @@ export interface OutboxTable {
   sent_at: Timestamp | null;
 }
 
+/** Admin sessions signed out before their expiry (see apps/api/src/admin/session.ts). */
+export interface AdminSessionRevocationsTable {
+  session_id: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface Database {
   papers: PapersTable;
   subscribers: SubscribersTable;
   issues: IssuesTable;
   deliveries: DeliveriesTable;
   outbox: OutboxTable;
+  admin_session_revocations: AdminSessionRevocationsTable;
 }
 
 export type Paper = Selectable<PapersTable>;

@@ -127,14 +127,21 @@ describe('admin console sign-in', () => {
     expect(limited.response.headers.get('set-cookie')).toBeNull();
   });
 
-  it('signs out only with the form token', async () => {
+  it('signs out only with the form token, and for good: a copy of the cookie opens nothing after', async () => {
     const { request, form, signIn, csrfOf } = await open();
     const { cookie } = await signIn();
     expect((await form('/admin/logout', {}, { cookie })).status).toBe(403);
     const out = await form('/admin/logout', { _csrf: await csrfOf(cookie) }, { cookie });
     expect(out.status).toBe(303);
     expect(out.headers.get('set-cookie')).toMatch(/admin_session=;.*Max-Age=0/);
-    expect((await request('/admin/issues', { cookie })).status).toBe(200); // stateless: the browser drops it
+    // A copy of the cookie kept from before opens nothing now, nor does signing out twice fail.
+    const after = await request('/admin/issues', { cookie, headers: { accept: 'text/html' } });
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toMatch(/^\/admin\/login/);
+    expect((await request('/admin/issues', { cookie })).status).toBe(401);
+    // Another session of the same admin stays signed in.
+    const other = await signIn();
+    expect((await request('/admin/issues', { cookie: other.cookie })).status).toBe(200);
   });
 });
 

@@ -45,23 +45,25 @@ const SIGN_IN_PATH = `${CONSOLE_PATH}/login`;
  */
 export function adminConsole(options: ConsoleOptions) {
   const { ctx } = options;
-  const sessions = new AdminSessions(options.adminToken, options.publicBaseUrl);
+  const sessions = new AdminSessions(options.adminToken, options.publicBaseUrl, ctx.db);
   const tokenMatches = tokenMatcher(options.adminToken);
   const bearer = bearerMatcher(options.adminToken);
 
   return (
     new Hono<AdminEnv>()
-      .onError((error, c) => {
+      .onError(async (error, c) => {
         if (!(error instanceof AppError) || c.req.path.startsWith(`${CONSOLE_PATH}/queues/api/`)) {
           return options.fallbackError(error, c);
         }
         if (error.code === 'rate_limited') c.header('Retry-After', String(error.retryAfterSeconds ?? 60));
-        return c.html(errorPage(error.message, sessions.read(c)), error.status as ContentfulStatusCode);
+        // The page shows who is signed in; with Postgres away, no one.
+        const session = await sessions.read(c).catch(() => undefined);
+        return c.html(errorPage(error.message, session), error.status as ContentfulStatusCode);
       })
       .use('*', sameOriginReferrers(), sameOriginOnly(options.publicBaseUrl, bearer))
 
-      .get('/login', (c) => {
-        if (sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
+      .get('/login', async (c) => {
+        if (await sessions.read(c)) return c.redirect(CONSOLE_PATH, 303);
         return c.html(loginPage({ next: safeNext(c.req.query('next')), csrf: sessions.signInToken(c) }));
       })
       .post('/login', async (c) => {
@@ -94,7 +96,7 @@ export function adminConsole(options: ConsoleOptions) {
       .get('/', (c) => c.redirect(`${CONSOLE_PATH}/issues`, 303))
       .post('/logout', async (c) => {
         assertCsrf(sessions, c, (await readForm(c))._csrf);
-        sessions.end(c);
+        await sessions.end(c);
         return c.redirect(SIGN_IN_PATH, 303);
       })
       .route('/issues', issuePages(ctx, sessions))

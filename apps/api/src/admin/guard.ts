@@ -52,7 +52,7 @@ export function requireSession(
   bearer?: (c: Context) => boolean,
 ): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const session = sessions.read(c);
+    const session = await sessions.read(c);
     if (session) c.set('session', session);
     else if (!bearer?.(c)) {
       const browsing = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { adminSessionRevoked, type Db, revokeAdminSession } from '@digest/db';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
@@ -22,17 +23,20 @@ export interface Notice {
 }
 
 /**
- * Stateless admin sessions: the cookie carries a random id and its expiry, signed with a key
- * derived from ADMIN_TOKEN, so changing the token signs every session out. The CSRF token is
- * derived from the session id, so it needs no storage either.
+ * Admin sessions in a signed cookie: it carries a random id and its expiry, signed with a key
+ * derived from ADMIN_TOKEN, so changing the token signs every session out. Signing out records
+ * the id until it would have expired (a copy of the cookie opens nothing then); that is all that
+ * is stored. The CSRF token is derived from the session id.
  */
 export class AdminSessions {
   readonly #key: Buffer;
   readonly #secure: boolean;
+  readonly #db: Db;
 
-  constructor(adminToken: string, publicBaseUrl: string) {
+  constructor(adminToken: string, publicBaseUrl: string, db: Db) {
     this.#key = createHash('sha256').update('admin-session\0').update(adminToken).digest();
     this.#secure = publicBaseUrl.startsWith('https:');
+    this.#db = db;
   }
 
   start(c: Context): AdminSession {
@@ -44,16 +48,17 @@ export class AdminSessions {
     return this.#session(id, expires);
   }
 
-  /** The session the request carries, when its signature holds and it has not expired. */
-  read(c: Context): AdminSession | undefined {
-    const [id, expires, signature] = getCookie(c, SESSION_COOKIE)?.split('.') ?? [];
-    if (!id || !expires || !signature || !/^\d{1,12}$/.test(expires)) return undefined;
-    if (!this.#verify(`${id}.${expires}`, signature)) return undefined;
-    if (Number(expires) * 1000 <= Date.now()) return undefined;
-    return this.#session(id, Number(expires));
+  /** The session the request carries, when its signature holds, it has not expired and was not signed out. */
+  async read(c: Context): Promise<AdminSession | undefined> {
+    const session = this.#carried(c);
+    if (!session || (await adminSessionRevoked(this.#db, session.id))) return undefined;
+    return session;
   }
 
-  end(c: Context): void {
+  /** Signs the request's session out, for this browser and any copy of its cookie. */
+  async end(c: Context): Promise<void> {
+    const session = this.#carried(c);
+    if (session) await revokeAdminSession(this.#db, session.id, session.expiresAt);
     deleteCookie(c, SESSION_COOKIE, this.#cookieOptions(0));
   }
 
@@ -93,6 +98,15 @@ export class AdminSessions {
     if (!value || !signature || !this.#verify(`notice.${value}`, signature)) return undefined;
     const notice = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Notice;
     return { kind: notice.kind === 'error' ? 'error' : 'success', text: String(notice.text) };
+  }
+
+  /** The session of the cookie, when its signature holds and it has not expired. */
+  #carried(c: Context): AdminSession | undefined {
+    const [id, expires, signature] = getCookie(c, SESSION_COOKIE)?.split('.') ?? [];
+    if (!id || !expires || !signature || !/^\d{1,12}$/.test(expires)) return undefined;
+    if (!this.#verify(`${id}.${expires}`, signature)) return undefined;
+    if (Number(expires) * 1000 <= Date.now()) return undefined;
+    return this.#session(id, Number(expires));
   }
 
   #session(id: string, expires: number): AdminSession {
