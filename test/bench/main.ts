@@ -6,6 +6,7 @@
  * Prints a table, then one JSON object as the last line of stdout; progress goes to stderr.
  * Everything it creates (databases, Redis keys, processes) is removed at the end and on Ctrl-C.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dkimFailure } from '../support/dkim.ts';
 import { endToEnd, naive, POOL_SIZE, rawPipe } from './send.ts';
@@ -86,20 +87,24 @@ async function main(): Promise<void> {
   progress(
     `end to end: ${4 * n} recipients${options.profile ? `, CPU profile into ${options.profile}` : ''}`,
   );
-  const profileArgs = options.profile ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : [];
-  const e2e4 = await endToEnd({ sink, recipients: 4 * n, nodeArgs: profileArgs, timeoutMs });
+  // With --profile, the worker's CPU profile of a run (node --cpu-prof), in `folder` of it.
+  const profiled = (folder = '') =>
+    options.profile ? ['--cpu-prof', '--cpu-prof-dir', join(options.profile, folder)] : [];
+  const e2e4 = await endToEnd({
+    sink,
+    recipients: 4 * n,
+    nodeArgs: profiled(),
+    timeoutMs,
+  });
   progress(`raw pipe: ${4 * n}, both clients`);
   const raw4 = await rawPipe(sink, e2e.issue, 4 * n, 'nodemailer');
   const rawOwn4 = await rawPipe(sink, e2e.issue, 4 * n, 'project');
   progress(`end to end: ${4 * n} recipients, each message DKIM-signed (rsa-sha256, 2,048-bit key)`);
   const dkim = dkimSettings();
-  const signedProfileArgs = options.profile
-    ? ['--cpu-prof', '--cpu-prof-dir', `${options.profile}/dkim`]
-    : [];
   const signed = await endToEnd({
     sink,
     recipients: 4 * n,
-    nodeArgs: signedProfileArgs,
+    nodeArgs: profiled('dkim'),
     env: dkim.env,
     timeoutMs,
   });

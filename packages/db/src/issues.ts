@@ -125,15 +125,16 @@ export async function transitionIssue(
 const ISSUE_NUMBER_LOCK = 0x6973736e; // 'issn'
 
 /**
- * Holds the numbering of `cadence`'s issues until the transaction `trx` ends: the number that
- * nextIssueNumber reads then is this transaction's to give, and no concurrent build reads it too.
+ * The number the issue being built in the transaction `trx` takes: the next of `cadence`'s,
+ * held for it until `trx` ends, so no concurrent build of the cadence reads the same one.
  */
-export async function lockIssueNumbering(trx: Db, cadence: Cadence): Promise<void> {
+export async function takeIssueNumber(trx: Db, cadence: Cadence): Promise<number> {
   await sql`select pg_advisory_xact_lock(${ISSUE_NUMBER_LOCK}, hashtext(${cadence}))`.execute(trx);
+  return nextIssueNumber(trx, cadence);
 }
 
 /**
- * The number the next issue of `cadence` gets: one past the highest given, or past how many were
+ * The number the next issue of `cadence` would get: one past the highest given, or past how many were
  * built, for issues from before they were numbered. Issues are numbered as they are built, so one
  * built late for an earlier date (a skipped day filled in) gets a new number, never another's.
  */

@@ -6,14 +6,13 @@ import {
   type IssuePaper,
   insertIssueOnce,
   limitTransaction,
-  lockIssueNumbering,
   MAX_PAPERS_PER_EMAIL,
-  nextIssueNumber,
   type Paper,
   queueDeliveriesForAudience,
   recentlyPublishedPaperIds,
   selectTrendingPapers,
   setIssueMail,
+  takeIssueNumber,
 } from '@digest/db';
 import {
   type DigestShell,
@@ -130,8 +129,7 @@ async function storeIssueWithAudience(
     // The render has a time limit of its own; this one frees the rows and locks should the
     // worker itself stall while the transaction waits for the mail.
     await limitTransaction(trx, 'idle_in_transaction_session_timeout', RENDER_TIMEOUT_MS + 30_000);
-    await lockIssueNumbering(trx, key.cadence);
-    const rendering = renderIssue(ctx, key, papers, await nextIssueNumber(trx, key.cadence));
+    const rendering = renderIssue(ctx, key, papers, await takeIssueNumber(trx, key.cadence));
     // Awaited below; this only keeps a failure that comes sooner from going unhandled.
     rendering.catch(() => {});
     const stored = await insertIssueOnce(trx, {
