@@ -27,12 +27,18 @@ export interface DbOptions {
    * after `connectMs` (else CONNECT_TIMEOUT_MS), a query after `queryMs` (else it waits).
    */
   timeouts?: { connectMs: number; queryMs: number };
+  /**
+   * Plan each PREPARED statement once per connection (`plan_cache_mode = force_generic_plan`),
+   * for connections that run only statements written so that a generic plan is a good one.
+   */
+  genericPlans?: boolean;
 }
 
 /**
  * Starts the text of a statement Postgres should prepare once per connection, not parse and
  * analyse at every call: a named prepared statement (Postgres may still plan each call: it does
- * when a generic plan would cost every partition). For hot statements only, whose text never
+ * when a generic plan would cost every partition, unless the connection has `genericPlans`).
+ * For hot statements only, whose text never
  * varies (lists go in as array parameters): every such text stays prepared as long as its
  * connection.
  */
@@ -66,6 +72,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     query_timeout: options.timeouts?.queryMs,
+    options: options.genericPlans ? '-c plan_cache_mode=force_generic_plan' : undefined,
   });
   // A client losing its server (Postgres restart) must not crash the process: an idle one is
   // reported on the pool, one checked out between queries on itself. The query in flight, if

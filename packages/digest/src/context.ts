@@ -36,6 +36,8 @@ export interface DigestContext {
 }
 
 export interface SendContext extends DigestContext {
+  /** Where delivery outcomes are written (recordDeliveryResults): the ledger's own connections. */
+  ledgerDb: Db;
   transport: MailTransport;
   /** Whether the relay answers; closed, it pauses sending without using up attempts. */
   relay: RelayGate;

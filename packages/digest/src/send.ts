@@ -53,7 +53,7 @@ export async function sendIssue(
     renewDeliveryLeases(ctx.db, owner, ctx.settings.leaseMs),
   );
   const ledger = new LedgerWriter((results) =>
-    recordDeliveryResults(ctx.db, messages.issue, lease.owner, results),
+    recordDeliveryResults(ctx.ledgerDb, messages.issue, lease.owner, results),
   );
   const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();

@@ -12,11 +12,16 @@ export interface Resources {
   config: Config;
   logger: Logger;
   db: Db;
+  /**
+   * The deliveries ledger's writes, on connections of their own (opened on first use) whose
+   * prepared statements are planned once, not at every call (DbOptions.genericPlans).
+   */
+  ledgerDb: Db;
   redis: RedisConnection;
   queues: Queues;
   tokens: TokenSigner;
   digest: DigestContext;
-  /** Closes the queues, then Redis, then the database. */
+  /** Closes the queues, then Redis, then the database connections. */
   close(): Promise<void>;
 }
 
@@ -25,6 +30,8 @@ export interface Resources {
  * so a request gets its 503 in time; workers and the CLI wait for them to come back.
  */
 const SERVING_DB_TIMEOUTS = { connectMs: 1_500, queryMs: 10_000 };
+/** A send run has one ledger write in flight: as many as a worker runs at once. */
+const LEDGER_CONNECTIONS = 4;
 
 export function openResources(
   config: Config,
@@ -38,6 +45,7 @@ export function openResources(
   });
   const serving = options.serving === true;
   const db = createDb(config.DATABASE_URL, serving ? { timeouts: SERVING_DB_TIMEOUTS } : {});
+  const ledgerDb = createDb(config.DATABASE_URL, { max: LEDGER_CONNECTIONS, genericPlans: true });
   const redisRole: RedisRole = serving ? 'producer' : 'worker';
   const redis = createRedis(config.REDIS_URL, redisRole);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
@@ -48,6 +56,7 @@ export function openResources(
     config,
     logger,
     db,
+    ledgerDb,
     redis,
     queues,
     tokens: new TokenSigner(config.TOKEN_SECRET),
@@ -57,7 +66,7 @@ export function openResources(
       // QUIT waits for a connection that may never come back: only a live one is asked politely.
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();
-      await db.destroy();
+      await Promise.all([db.destroy(), ledgerDb.destroy()]);
     },
   };
 }
@@ -72,7 +81,7 @@ export function senders(
   transport: MailTransport,
   observer?: DeliveryObserver,
 ): { send: SendContext; mail: TransactionalMailContext; relay: RelayGate } {
-  const { config, db, tokens, digest, logger, redis, queues } = resources;
+  const { config, db, ledgerDb, tokens, digest, logger, redis, queues } = resources;
   // Only digest sends are observed: they are the deliveries the metrics count.
   const digestTransport = observer ? observedTransport(transport, observer) : transport;
   const relay = new RelayGate(transport, {
@@ -90,7 +99,15 @@ export function senders(
   });
   return {
     relay,
-    send: { ...digest, transport: digestTransport, relay, throttle, tokens, compiledIssues: new Map() },
+    send: {
+      ...digest,
+      ledgerDb,
+      transport: digestTransport,
+      relay,
+      throttle,
+      tokens,
+      compiledIssues: new Map(),
+    },
     mail: { db, tokens, transport, relay, settings: digest.settings },
   };
 }
