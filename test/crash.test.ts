@@ -33,7 +33,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-function startWorker(): RunningProcess {
+function startWorker(logLevel: 'warn' | 'info' = 'warn'): RunningProcess {
   const { config } = harness;
   const worker = startService('apps/worker/src/main.ts', {
     DATABASE_URL: config.DATABASE_URL,
@@ -44,7 +44,7 @@ function startWorker(): RunningProcess {
     MAIL_FROM: config.MAIL_FROM,
     TOKEN_SECRET: config.TOKEN_SECRET.join(','),
     // Failed jobs are logged as warnings: the output a failing test shows.
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: logLevel,
   });
   workers.push(worker);
   return worker;
@@ -102,12 +102,13 @@ describe('a worker stopped with SIGTERM in the middle of an issue', () => {
   it('finishes and records its batches before exiting, even when signalled twice; nothing is sent twice', async () => {
     for (const earlier of workers) await earlier.stop();
     const before = slowSmtp.messages.length;
-    const worker = startWorker();
+    // At info, it logs when it starts shutting down.
+    const worker = startWorker('info');
     await harness.resources.queues.enqueue('build-digest', { cadence: 'daily', date: '2026-05-23' });
     await slowSmtp.waitFor(before + 20, 30_000);
     worker.child.kill('SIGTERM');
     // A second signal while it drains (an impatient supervisor) must not cut the drain short.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(async () => (worker.output().includes('shutting down') ? true : undefined));
     worker.child.kill('SIGTERM');
     expect(await worker.stop(), worker.output()).toBe(0);
 

@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { countDeliveriesByStatus, findIssue, type Issue } from '@digest/db';
 import { createSmtpTransport, renderDigestEmail, slotMarkers } from '@digest/email';
 import { createRedis, Queues } from '@digest/queue';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { scriptCommand } from '../support/processes.ts';
+import { eventually, scriptCommand } from '../support/processes.ts';
 import { testQueuePrefix } from '../support/redis.ts';
 import { startService } from './services.ts';
 import { createBenchDatabase, MAIL_FROM, PUBLIC_BASE_URL, serviceEnv } from './setup.ts';
@@ -101,18 +100,17 @@ export async function endToEnd(options: {
 
 /** The issue once the worker has recorded every delivery as sent; throws on anything else. */
 async function settled(db: Parameters<typeof findIssue>[0], recipients: number): Promise<Issue> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const issue = await findIssue(db, 'daily', ISSUE_DATE);
-    if (issue?.status === 'sent') {
-      const counts = await countDeliveriesByStatus(db, issue.id);
-      if (counts.sent !== recipients) throw new Error(`issue sent with ${JSON.stringify(counts)}`);
-      return issue;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`issue ${ISSUE_DATE} still ${issue?.status} 30 s after the last message`);
-    await sleep(50);
-  }
+  const issue = await eventually(
+    async () => {
+      const issue = await findIssue(db, 'daily', ISSUE_DATE);
+      return issue?.status === 'sent' ? issue : undefined;
+    },
+    30_000,
+    `issue ${ISSUE_DATE} recorded as sent within 30 s of the last message`,
+  );
+  const counts = await countDeliveriesByStatus(db, issue.id);
+  if (counts.sent !== recipients) throw new Error(`issue sent with ${JSON.stringify(counts)}`);
+  return issue;
 }
 
 /** The rendered issue as one ordinary Nodemailer message for `index`: rendered, nothing reused. */

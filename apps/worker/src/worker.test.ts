@@ -3,6 +3,7 @@ import { importPapers } from '@digest/digest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixture, hfTitlesByUpvotes } from '../../../test/support/fixtures.ts';
 import { type Harness, openHarness } from '../../../test/support/harness.ts';
+import { eventually } from '../../../test/support/processes.ts';
 import { firingTime } from './processors.ts';
 import { type RunningWorkers, SCHEDULER_ID, startWorkers } from './workers.ts';
 
@@ -30,14 +31,15 @@ async function addSubscribers(count: number, status: 'active' | 'pending' | 'uns
   }
 }
 
-async function waitForIssueSent(date: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const issue = await findIssue(harness.resources.db, 'daily', date);
-    if (issue && issue.status !== 'sending') return issue;
-    if (Date.now() > deadline) throw new Error(`issue ${date} not finished: ${issue?.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitForIssueSent(date: string) {
+  return eventually(
+    async () => {
+      const issue = await findIssue(harness.resources.db, 'daily', date);
+      return issue && issue.status !== 'sending' ? issue : undefined;
+    },
+    20_000,
+    `issue ${date} to finish sending`,
+  );
 }
 
 describe('digest pipeline through the worker', () => {
@@ -116,7 +118,7 @@ describe('digest pipeline through the worker', () => {
       { jobId: 'b' },
     );
     await waitForJob(again.id!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForSendsIdle();
     expect(harness.smtp.messages).toHaveLength(2);
   });
 
@@ -135,13 +137,23 @@ describe('digest pipeline through the worker', () => {
 
 async function waitForJob(jobId: string) {
   const queue = harness.resources.queues.queueOf('build-digest');
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const state = await queue.getJobState(jobId);
-    if (state === 'completed') return;
-    if (state === 'failed')
-      throw new Error(`job ${jobId} failed: ${(await queue.getJob(jobId))?.failedReason}`);
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const state = await eventually(
+    async () => {
+      const state = await queue.getJobState(jobId);
+      return state === 'completed' || state === 'failed' ? state : undefined;
+    },
+    15_000,
+    `job ${jobId} to finish`,
+  );
+  if (state === 'failed')
+    throw new Error(`job ${jobId} failed: ${(await queue.getJob(jobId))?.failedReason}`);
+}
+
+/** Once no send run is waiting or running, nothing more can be sent. */
+function waitForSendsIdle() {
+  const queue = harness.resources.queues.queueOf('send-issue');
+  return eventually(async () => {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).every((count) => count === 0) ? true : undefined;
+  });
 }

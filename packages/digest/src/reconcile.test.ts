@@ -7,6 +7,7 @@ import {
 } from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../test/support/harness.ts';
+import { eventually } from '../../../test/support/processes.ts';
 import { buildIssue } from './build.ts';
 import { issueLedger } from './ledger.ts';
 import { RECONCILE_INTERVAL_MS, reconcile } from './reconcile.ts';
@@ -69,7 +70,15 @@ describe('reconcile', () => {
     const { issue } = await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-06-01' });
     await claimDueDeliveries(db, issue.id, 'live-run', { limit: 1, leaseMs: 60_000 });
     await claimDueDeliveries(db, issue.id, 'dead-run', { limit: 1, leaseMs: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(async () => {
+      const lapsed = await db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('lease_owner', '=', 'dead-run')
+        .where('lease_expires_at', '<', new Date())
+        .executeTakeFirst();
+      return lapsed ? true : undefined;
+    });
 
     expect(await reconcile(harness.resources.digest)).toMatchObject({ lapsed: 1, runs: { [issue.id]: 1 } });
     const rows = await db.selectFrom('deliveries').select(['status', 'lease_owner']).orderBy('id').execute();
