@@ -1,12 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { insertOutboxMail, insertSubscriber } from '@digest/db';
 import { buildIssue, importPapers, sendIssue } from '@digest/digest';
 import { compileMessage, createSmtpTransport, personalise } from '@digest/email';
 import { senders } from '@digest/runtime';
 import { sendOutboxMail } from '@digest/subscribers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dkimFailure } from './support/dkim.ts';
+import { dkimFailure, dkimSettings } from './support/dkim.ts';
 import { fixture } from './support/fixtures.ts';
 import { type Harness, openHarness } from './support/harness.ts';
 import type { CapturedMail } from './support/smtp.ts';
@@ -135,13 +134,8 @@ describe('a digest as an inbox sees it', () => {
   });
 
   it('is DKIM-signed, and the signature verifies, on every message when DKIM_* are set', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const signed = await openHarness({
-      MAIL_FROM: 'Daily Papers <digest@papers.example.org>',
-      DKIM_DOMAIN: 'papers.example.org',
-      DKIM_SELECTOR: 'mail',
-      DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    });
+    const { env, publicKey } = dkimSettings('papers.example.org');
+    const signed = await openHarness({ MAIL_FROM: 'Daily Papers <digest@papers.example.org>', ...env });
     try {
       const { config } = signed;
       const transport = createSmtpTransport({ url: config.SMTP_URL, poolSize: 2, dkim: config.dkim });

@@ -8,9 +8,8 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dkimFailure } from '../support/dkim.ts';
+import { dkimFailure, dkimSettings } from '../support/dkim.ts';
 import { endToEnd, naive, POOL_SIZE, rawPipe } from './send.ts';
-import { dkimSettings } from './setup.ts';
 import { signupLoad } from './signup.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 
@@ -100,7 +99,7 @@ async function main(): Promise<void> {
   const raw4 = await rawPipe(sink, e2e.issue, 4 * n, 'nodemailer');
   const rawOwn4 = await rawPipe(sink, e2e.issue, 4 * n, 'project');
   progress(`end to end: ${4 * n} recipients, each message DKIM-signed (rsa-sha256, 2,048-bit key)`);
-  const dkim = dkimSettings();
+  const dkim = dkimSettings('bench.example.org', 'bench');
   const signed = await endToEnd({
     sink,
     recipients: 4 * n,

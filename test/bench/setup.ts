@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createDb, type Db, insertSubscribersIfNew, migrateToLatest, type NewSubscriber } from '@digest/db';
 import { importPapers } from '@digest/digest';
 import { databaseUrl, TEST_REDIS_URL } from '../support/env.ts';
@@ -90,21 +90,5 @@ export function serviceEnv(options: {
     // The load test signs up thousands of addresses from one client.
     SIGNUP_RATE_LIMIT: '100000000',
     LOG_LEVEL: 'warn',
-  };
-}
-
-/**
- * DKIM for the worker (DKIM_* settings) with a fresh 2,048-bit RSA key for the sender's domain,
- * and the public key that verifies it.
- */
-export function dkimSettings(): { env: Record<string, string>; publicKey: KeyObject } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    env: {
-      DKIM_DOMAIN: 'bench.example.org',
-      DKIM_SELECTOR: 'bench',
-      DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    },
-    publicKey,
   };
 }

@@ -1,4 +1,23 @@
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
+
+/**
+ * DKIM for a worker (its DKIM_* settings) with a fresh 2,048-bit RSA key for `domain`, and the
+ * public key that verifies what it signs.
+ */
+export function dkimSettings(
+  domain: string,
+  selector = 'mail',
+): { env: Record<string, string>; publicKey: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    env: {
+      DKIM_DOMAIN: domain,
+      DKIM_SELECTOR: selector,
+      DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    },
+    publicKey,
+  };
+}
 
 /**
  * Checks an `rsa-sha256`, `relaxed/relaxed` DKIM signature (RFC 6376) of a message as received,
