@@ -77,7 +77,8 @@ export async function startWorkers(
           report.completed.length +
           Object.keys(report.runs).length +
           created.length +
-          dropped.length;
+          dropped.length +
+          (report.counted === undefined ? 0 : 1);
         if (busy > 0) logger.info(report, 'reconciled');
       } catch (error) {
         logger.warn({ err: error }, 'reconcile pass failed; the next one retries');

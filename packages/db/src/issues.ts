@@ -79,11 +79,22 @@ export async function setIssueMail(
     .executeTakeFirstOrThrow();
 }
 
+/** The deliveries of the `issues` row being updated, by status, as settled_counts holds them. */
+const settledCounts = sql<string>`(
+  select coalesce(jsonb_object_agg(c.status, c.count), '{}')
+  from (
+    select d.status, count(*) as count from deliveries d
+    where d.issue_id = issues.id and d.issue_date = issues.issue_date
+    group by d.status
+  ) c
+)`;
+
 /** Marks the issue sent once no delivery is waiting or in flight; returns whether it did. */
 export async function completeIssueIfDone(db: Db, issueId: number): Promise<boolean> {
   const result = await db
     .updateTable('issues')
-    .set({ status: 'sent', completed_at: sql<Date>`now()` })
+    // Counted by the statement that finds nothing left to send: the counts of the issue as sent.
+    .set({ status: 'sent', completed_at: sql<Date>`now()`, settled_counts: settledCounts })
     .where('id', '=', issueId)
     .where('status', '=', 'sending')
     .where(({ not, exists, selectFrom }) =>
@@ -114,7 +125,12 @@ export async function transitionIssue(
 ): Promise<boolean> {
   const result = await db
     .updateTable('issues')
-    .set({ status: to, completed_at: to === 'sending' || to === 'paused' ? null : sql<Date>`now()` })
+    .set({
+      status: to,
+      completed_at: to === 'sending' || to === 'paused' ? null : sql<Date>`now()`,
+      // Kept only while it is sent (countDeliveriesByIssue).
+      settled_counts: null,
+    })
     .where('id', '=', issueId)
     .where('status', 'in', from)
     .executeTakeFirst();
@@ -275,13 +291,40 @@ export async function recentlyPublishedPaperIds(
 }
 
 /**
+ * Counts the deliveries of one sent issue that has none kept (one sent before counts were kept),
+ * the newest first, for the issue list; returns its id, or undefined when every one has them.
+ * Several workers at once each take a different issue.
+ */
+export async function keepSettledCounts(db: Db): Promise<number | undefined> {
+  const kept = await db
+    .updateTable('issues')
+    .set({ settled_counts: settledCounts })
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('issues')
+        .select('id')
+        .where('status', '=', 'sent')
+        .where('settled_counts', 'is', null)
+        .orderBy('issue_date', 'desc')
+        .limit(1)
+        .forUpdate()
+        .skipLocked(),
+    )
+    // Completed again meanwhile: that completion counted it.
+    .where('settled_counts', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return kept?.id;
+}
+
+/**
  * Finished issues that have deliveries waiting again (a resend that raced the last batch's
  * completion) go back to sending; returns their ids.
  */
 export async function reopenIssuesWithWork(db: Db): Promise<number[]> {
   const rows = await db
     .updateTable('issues')
-    .set({ status: 'sending', completed_at: null })
+    .set({ status: 'sending', completed_at: null, settled_counts: null })
     .where('status', '=', 'sent')
     .where(({ exists, selectFrom }) =>
       exists(

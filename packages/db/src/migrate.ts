@@ -9,6 +9,7 @@ import * as topWhenNoMatch from './migrations/2026-12-02T00-15_top-when-no-match
 import * as deliveriesByMonth from './migrations/2026-12-02T03-30_deliveries-by-month.ts';
 import * as issueNumber from './migrations/2026-12-03T11-30_issue-number.ts';
 import * as adminSessionRevocations from './migrations/2026-12-04T22-00_admin-session-revocations.ts';
+import * as issueSettledCounts from './migrations/2026-12-06T21-45_issue-settled-counts.ts';
 
 /** Listed here rather than read from disk, so the same code runs under Node's type stripping, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T03-30_deliveries-by-month': deliveriesByMonth,
   '2026-12-03T11-30_issue-number': issueNumber,
   '2026-12-04T22-00_admin-session-revocations': adminSessionRevocations,
+  '2026-12-06T21-45_issue-settled-counts': issueSettledCounts,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

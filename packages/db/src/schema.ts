@@ -77,6 +77,12 @@ export interface IssuesTable {
   slot_nonce: string | null;
   /** Which issue of its cadence it is, as built; null: skipped, or built before numbers were stored. */
   issue_number: number | null;
+  /**
+   * Of a sent issue: its deliveries by status as it was completed (countDeliveriesByIssue reads
+   * them); null whenever it is not sent, and for one sent before counts were kept until the
+   * reconciler counts it.
+   */
+  settled_counts: ColumnType<Partial<Record<DeliveryStatus, number>> | null, never, string | null>;
   created_at: CreatedAt;
   completed_at: Timestamp | null;
 }

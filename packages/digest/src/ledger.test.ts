@@ -1,8 +1,16 @@
-import { findSubscriberByEmail, insertSubscriber, upsertPapers } from '@digest/db';
+import {
+  completeIssueIfDone,
+  findSubscriberByEmail,
+  insertSubscriber,
+  reopenIssuesWithWork,
+  upsertPapers,
+} from '@digest/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../test/support/harness.ts';
 import { buildIssue } from './build.ts';
 import { issueLedger, listIssueOverviews, rankedPapers } from './ledger.ts';
+import { reconcile } from './reconcile.ts';
+import { resendIssue } from './resend.ts';
 
 let harness: Harness;
 
@@ -86,5 +94,58 @@ describe('listIssueOverviews and rankedPapers', () => {
     const ranked = await rankedPapers(harness.resources.digest, KEY);
     expect(ranked.papers.map((paper) => paper.upvotes)).toEqual([50, 20, 5]);
     expect(ranked.issueSize).toBe(2);
+  });
+});
+
+describe('listIssueOverviews of sent issues', () => {
+  it('reads the counts the issue was completed with, until it is sent to again', async () => {
+    const { db, digest } = harness.resources;
+    const issue = await issueWith(['a@example.org', 'b@example.org', 'c@example.org'], {
+      'c@example.org': '550 gone',
+    });
+    const deliveries = () => db.updateTable('deliveries').where('issue_id', '=', issue.id);
+    const listed = async () => (await listIssueOverviews(digest, 10))[0]?.deliveries;
+    await deliveries().set({ status: 'sent' }).where('status', '=', 'queued').execute();
+    expect(await completeIssueIfDone(db, issue.id)).toBe(true);
+    expect(await listed()).toMatchObject({ sent: 2, failed: 1, total: 3 });
+
+    // Kept: what the ledger says now is not counted again while the issue stays sent.
+    await deliveries().set({ status: 'bounced' }).where('status', '=', 'failed').execute();
+    expect(await listed()).toMatchObject({ sent: 2, failed: 1, bounced: 0, total: 3 });
+
+    // A resend reopens the issue: counted live, then kept again as it completes.
+    await resendIssue(digest, { ...KEY, emails: ['a@example.org'] });
+    expect(await listed()).toMatchObject({ sent: 2, bounced: 1, queued: 1, total: 4 });
+    await deliveries().set({ status: 'sent' }).where('status', '=', 'queued').execute();
+    expect(await completeIssueIfDone(db, issue.id)).toBe(true);
+    expect(await listed()).toMatchObject({ sent: 3, bounced: 1, queued: 0, total: 4 });
+
+    // Work that reached a sent issue behind its completion: the reconciler reopens it.
+    await deliveries().set({ status: 'queued' }).where('status', '=', 'bounced').execute();
+    expect(await listed()).toMatchObject({ sent: 3, bounced: 1, queued: 0 });
+    expect(await reopenIssuesWithWork(db)).toEqual([issue.id]);
+    expect(await listed()).toMatchObject({ sent: 3, bounced: 0, queued: 1, total: 4 });
+  });
+
+  it('counts an issue sent before counts were kept, once, in a reconciler pass', async () => {
+    const { db, digest } = harness.resources;
+    const issue = await issueWith(['a@example.org', 'b@example.org']);
+    await db.updateTable('deliveries').set({ status: 'sent' }).where('issue_id', '=', issue.id).execute();
+    // As completed before the migration: sent, nothing kept.
+    await db
+      .updateTable('issues')
+      .set({ status: 'sent', settled_counts: null })
+      .where('id', '=', issue.id)
+      .execute();
+    expect(await listIssueOverviews(digest, 10)).toMatchObject([{ deliveries: { sent: 2, total: 2 } }]);
+
+    expect(await reconcile(digest)).toMatchObject({ counted: issue.id });
+    expect((await reconcile(digest)).counted).toBeUndefined();
+    const [kept] = await db
+      .selectFrom('issues')
+      .select('settled_counts')
+      .where('id', '=', issue.id)
+      .execute();
+    expect(kept?.settled_counts).toEqual({ sent: 2 });
   });
 });

@@ -4,6 +4,7 @@ import {
   dropDeliveryPartitionsBefore,
   dueOutboxMail,
   ensureDeliveryPartitions,
+  keepSettledCounts,
   LOCK_NOT_AVAILABLE,
   listIssuesInProgress,
   listIssuesWithDueDeliveries,
@@ -30,6 +31,8 @@ export interface ReconcileReport {
   runs: Record<number, number>;
   mail: number;
   completed: number[];
+  /** An issue sent before issues kept their counts, counted now for the issue list (one a pass). */
+  counted?: number;
   /** Ledger months (YYYY-MM-01) created ahead, and dropped past DELIVERY_RETENTION_MONTHS. */
   partitions: { created: IsoDate[]; dropped: IsoDate[] };
 }
@@ -37,7 +40,7 @@ export interface ReconcileReport {
 /**
  * Makes Redis carry whatever Postgres says is due: deliveries whose run died go back in the
  * queue, every issue with due deliveries gets send runs, due outbox mail gets its job, and
- * issues with nothing left are completed. Idempotent and safe with many workers at once: job ids
+ * issues with nothing left are completed (and one sent issue without kept counts is counted). Idempotent and safe with many workers at once: job ids
  * come from domain ids and the time slot of the pass, so the passes of one slot add each job once.
  */
 export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<ReconcileReport> {
@@ -62,7 +65,15 @@ export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<R
   for (const issue of await listIssuesInProgress(ctx.db)) {
     if (await completeIssueIfDone(ctx.db, issue.id)) completed.push(issue.id);
   }
-  return { lapsed, runs, mail: mail.length, completed, partitions: await maintainPartitions(ctx, now) };
+  const counted = await keepSettledCounts(ctx.db);
+  return {
+    lapsed,
+    runs,
+    mail: mail.length,
+    completed,
+    counted,
+    partitions: await maintainPartitions(ctx, now),
+  };
 }
 
 /**
