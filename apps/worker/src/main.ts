@@ -10,7 +10,7 @@ import { logFinishedJobs } from './job-log.ts';
 import { smtpTransportFor, startWorkers } from './workers.ts';
 
 const resources = openResources(configFromEnvironment(), 'worker');
-await connectOrExit(resources);
+await connectOrExit(resources, { ledger: true });
 const { METRICS_PORT, METRICS_TOKEN } = resources.config;
 
 // This process's own counters; the shared state (queue depths, issue progress) is the API's.

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { TEST_POSTGRES_URL } from '../../../test/support/env.ts';
 import { eventually } from '../../../test/support/processes.ts';
-import { limitTransaction } from './client.ts';
+import { createDb, limitTransaction } from './client.ts';
 
 let database: TestDatabase;
 let admin: pg.Client;
@@ -37,6 +37,35 @@ describe('createDb', () => {
     });
     const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db);
     expect(rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe('createDb with generic plans', () => {
+  const settings = async (url: string) => {
+    const db = createDb(url, { max: 1, genericPlans: true });
+    try {
+      const { rows } = await sql<{ plans: string; timeout: string }>`
+        select current_setting('plan_cache_mode') as plans, current_setting('statement_timeout') as timeout
+      `.execute(db);
+      return rows[0];
+    } finally {
+      await db.destroy();
+    }
+  };
+
+  it('keeps the start-up options of the URL, or of PGOPTIONS, beside them', async () => {
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    expect(await settings(url.href)).toEqual({ plans: 'force_generic_plan', timeout: '4321ms' });
+
+    const before = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c statement_timeout=7000';
+    try {
+      expect(await settings(database.url)).toEqual({ plans: 'force_generic_plan', timeout: '7s' });
+    } finally {
+      if (before === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = before;
+    }
   });
 });
 

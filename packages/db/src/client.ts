@@ -65,14 +65,34 @@ class Client extends pg.Client {
   }
 }
 
+const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
+
+/**
+ * The pool's URL and start-up options: the operator's (the URL's `options`, else PGOPTIONS) and
+ * generic plans when asked for. pg takes the URL's `options` over the config's, and the config's
+ * over PGOPTIONS, so both are merged here and the URL goes without them.
+ */
+function startup(databaseUrl: string, genericPlans: boolean): { connectionString: string; options?: string } {
+  if (!genericPlans) return { connectionString: databaseUrl };
+  const url = URL.parse(databaseUrl);
+  const given = url?.searchParams.get('options');
+  if (!url || given === null || given === undefined) {
+    return {
+      connectionString: databaseUrl,
+      options: [process.env.PGOPTIONS, GENERIC_PLANS].filter(Boolean).join(' '),
+    };
+  }
+  url.searchParams.delete('options');
+  return { connectionString: url.href, options: `${given} ${GENERIC_PLANS}` };
+}
+
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = new pg.Pool({
     Client,
-    connectionString: databaseUrl,
+    ...startup(databaseUrl, options.genericPlans === true),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     query_timeout: options.timeouts?.queryMs,
-    options: options.genericPlans ? '-c plan_cache_mode=force_generic_plan' : undefined,
   });
   // A client losing its server (Postgres restart) must not crash the process: an idle one is
   // reported on the pool, one checked out between queries on itself. The query in flight, if

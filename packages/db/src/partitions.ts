@@ -12,6 +12,9 @@ const PARTITION_NAME = /^deliveries_(\d{4})_(\d{2})$/;
 /** Serialises creating and dropping partitions across every worker and API process. */
 const PARTITION_LOCK = 0x6c656467; // 'ledg'
 
+/** How long refreshMonthStatistics waits for the partition's lock before leaving it be. */
+const STATISTICS_LOCK_TIMEOUT_MS = 5_000;
+
 /** Postgres's lock_not_available: a lock was not granted within lock_timeout. */
 export const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -107,4 +110,32 @@ function maintenance<T>(db: Db, options: PartitionOptions, work: (trx: Db) => Pr
     await sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`.execute(trx);
     return work(trx);
   });
+}
+
+/**
+ * Refreshes the statistics of the month of `date` when they count fewer rows than the `added`
+ * deliveries just stored in it (a month's first issue: its partition empty until now, or analyzed
+ * empty), and says whether it did. The send path plans its ledger writes once per connection
+ * (DbOptions.genericPlans): planned for an empty month, they would read the whole issue at each
+ * write until autovacuum came round; analyzing replans them. A lock not granted within
+ * STATISTICS_LOCK_TIMEOUT_MS (another analyze or vacuum of it) leaves it to autovacuum.
+ */
+export async function refreshMonthStatistics(db: Db, date: IsoDate, added: number): Promise<boolean> {
+  const name = partitionName(monthStart(date));
+  // -1: never analyzed.
+  const { rows } = await sql<{ tuples: number }>`
+    select reltuples::float8 as tuples from pg_class where oid = to_regclass(${name})
+  `.execute(db);
+  const tuples = rows[0]?.tuples;
+  if (tuples === undefined || tuples >= added) return false;
+  try {
+    await db.transaction().execute(async (trx) => {
+      await limitTransaction(trx, 'lock_timeout', STATISTICS_LOCK_TIMEOUT_MS);
+      await sql`analyze ${sql.id(name)}`.execute(trx);
+    });
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return false;
+    throw error;
+  }
 }

@@ -10,6 +10,7 @@ import {
   type Paper,
   queueDeliveriesForAudience,
   recentlyPublishedPaperIds,
+  refreshMonthStatistics,
   selectTrendingPapers,
   setIssueMail,
   takeIssueNumber,
@@ -65,6 +66,8 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
 
   // Nobody to send to: the issue is done now.
   if (issue.status === 'sending' && deliveriesQueued === 0) await completeIssueIfDone(ctx.db, issue.id);
+  // Before the first outcome is written: the month's statistics must know its rows.
+  if (deliveriesQueued > 0) await refreshMonthStatistics(ctx.db, key.date, deliveriesQueued);
   const runsEnqueued =
     issue.status === 'sending' && deliveriesQueued > 0
       ? await enqueueSendRuns(ctx, issue.id, deliveriesQueued, 'build')

@@ -27,13 +27,17 @@ describe('LedgerWriter', () => {
     expect(writes).toHaveLength(2);
   });
 
-  it('retries a failed write until it goes through, unhealthy meanwhile', async () => {
+  it('retries a failed write until it goes through, unhealthy meanwhile, and tells of the first failure', async () => {
     let failures = 2;
     const writes: number[][] = [];
-    const ledger = new LedgerWriter(async (results) => {
-      if (failures-- > 0) throw new Error('database went away');
-      writes.push(results.map((result) => result.id));
-    });
+    const told: string[] = [];
+    const ledger = new LedgerWriter(
+      async (results) => {
+        if (failures-- > 0) throw new Error('database went away');
+        writes.push(results.map((result) => result.id));
+      },
+      (error) => told.push((error as Error).message),
+    );
     ledger.add(sent(1));
     await settle(10);
     expect(ledger.healthy).toBe(false);
@@ -41,5 +45,7 @@ describe('LedgerWriter', () => {
     expect(ledger.healthy).toBe(true);
     await ledger.flush();
     expect(writes).toEqual([[1]]);
+    // Two failures in one spell: told once.
+    expect(told).toEqual(['database went away']);
   });
 });

@@ -1,8 +1,13 @@
 import { groupCommit } from '@digest/core';
 import type { DeliveryResult } from '@digest/db';
 
-/** Outcomes per statement at most: bounds the statement, not the wait. */
-const LEDGER_BATCH_MAX = 500;
+/**
+ * Outcomes per statement at most: bounds the statement, not the wait. Sent outcomes come about
+ * one per SMTP session a write; larger batches (deferred or unmatched readers, which wait for no
+ * session) go in several. Its plan, made once, joins the batch by a nested loop: 50 ids cost
+ * 2,500 comparisons, 500 would cost 250,000 (50 ms a write).
+ */
+const LEDGER_BATCH_MAX = 50;
 /** A failed write is tried again after this, doubling up to LEDGER_RETRY_MAX_MS. */
 const LEDGER_RETRY_MS = 250;
 const LEDGER_RETRY_MAX_MS = 5_000;
@@ -26,12 +31,18 @@ export class LedgerWriter {
   private recovered: Promise<void> | undefined;
   private markRecovered: (() => void) | undefined;
   private readonly write: (results: DeliveryResult[]) => Promise<void>;
+  /** Told of the first failed write of each spell of failures. */
+  private readonly failing: (error: unknown) => void;
   private readonly enqueue: (result: DeliveryResult) => Promise<void>;
   /** Outcomes added and not yet written. */
   private readonly unwritten = new Set<Promise<void>>();
 
-  constructor(write: (results: DeliveryResult[]) => Promise<void>) {
+  constructor(
+    write: (results: DeliveryResult[]) => Promise<void>,
+    failing: (error: unknown) => void = () => {},
+  ) {
     this.write = write;
+    this.failing = failing;
     this.enqueue = groupCommit(async (batch: DeliveryResult[]) => {
       await this.writeUntilDone(batch);
       return batch.map(() => undefined);
@@ -84,6 +95,7 @@ export class LedgerWriter {
       } catch (error) {
         if (Date.now() > giveUpAt) this.giveUp.abort(error);
         else {
+          if (this.healthy) this.failing(error);
           this.setUnhealthy();
           await new Promise((resolve) => setTimeout(resolve, wait));
         }

@@ -5,6 +5,7 @@ import {
   findSubscribersByEmails,
   queueResend,
   type ResendSelection,
+  refreshMonthStatistics,
   transitionIssue,
 } from '@digest/db';
 import type { DigestContext, IssueKey } from './context.ts';
@@ -65,7 +66,11 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
     if (queued.length > 0) await transitionIssue(trx, issue.id, ['sent', 'cancelled'], 'sending');
     return queued;
   });
-  if (ids.length > 0) await enqueueSendRuns(ctx, issue.id, ids.length, freshRound('resend'));
+  if (ids.length > 0) {
+    // A month dropped and filled again starts without statistics (see buildIssue).
+    await refreshMonthStatistics(ctx.db, issue.issue_date, ids.length);
+    await enqueueSendRuns(ctx, issue.id, ids.length, freshRound('resend'));
+  }
   ctx.logger.info({ issueId: issue.id, mode: selection.mode, requeued: ids.length }, 'resend queued');
   return { requeued: ids.length };
 }

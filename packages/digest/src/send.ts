@@ -52,8 +52,10 @@ export async function sendIssue(
   const lease = new DeliveryLease(ctx.settings.leaseMs, (owner) =>
     renewDeliveryLeases(ctx.db, owner, ctx.settings.leaseMs),
   );
-  const ledger = new LedgerWriter((results) =>
-    recordDeliveryResults(ctx.ledgerDb, messages.issue, lease.owner, results),
+  const ledger = new LedgerWriter(
+    (results) => recordDeliveryResults(ctx.ledgerDb, messages.issue, lease.owner, results),
+    (error) =>
+      ctx.logger.warn({ err: error, issueId }, 'ledger write failed: sending waits, retrying the write'),
   );
   const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
   const canSend = () => lease.valid && mayGoOn();

@@ -10,19 +10,18 @@ const START_TIMEOUT_MS = 10_000;
  * a wall of reconnect errors. Later outages are ridden out by reconnecting.
  */
 export async function connectOrExit(
-  resources: Pick<Resources, 'db' | 'redis' | 'config'>,
-  timeoutMs = START_TIMEOUT_MS,
+  resources: Pick<Resources, 'db' | 'ledgerDb' | 'redis' | 'config'>,
+  { timeoutMs = START_TIMEOUT_MS, ledger = false }: { timeoutMs?: number; ledger?: boolean } = {},
 ): Promise<void> {
   const { config } = resources;
+  const postgres = (name: string, db: Resources['db']) =>
+    probe(name, 'DATABASE_URL', config.DATABASE_URL, () => sql`select 1`.execute(db), timeoutMs);
   const problems = (
     await Promise.all([
-      probe(
-        'Postgres',
-        'DATABASE_URL',
-        config.DATABASE_URL,
-        () => sql`select 1`.execute(resources.db),
-        timeoutMs,
-      ),
+      postgres('Postgres', resources.db),
+      // A process that sends (`ledger`): the ledger's own connections ask for more at start-up,
+      // which a pooler in between may refuse (README, Scaling out).
+      ledger ? postgres('Postgres for the ledger', resources.ledgerDb) : undefined,
       probe('Redis', 'REDIS_URL', config.REDIS_URL, () => pingOnceReady(resources.redis), timeoutMs),
     ])
   ).filter((problem) => problem !== undefined);
