@@ -38,9 +38,8 @@ export interface DbOptions {
  * Starts the text of a statement Postgres should prepare once per connection, not parse and
  * analyse at every call: a named prepared statement (Postgres may still plan each call: it does
  * when a generic plan would cost every partition, unless the connection has `genericPlans`).
- * For hot statements only, whose text never
- * varies (lists go in as array parameters): every such text stays prepared as long as its
- * connection.
+ * For hot statements only, whose text never varies (lists go in as array parameters): every such
+ * text stays prepared as long as its connection.
  */
 const PREPARED_MARK = '/* prepared */';
 export const PREPARED = sql.raw(PREPARED_MARK);
