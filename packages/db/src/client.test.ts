@@ -41,8 +41,8 @@ describe('createDb', () => {
 });
 
 describe('createDb with generic plans', () => {
-  const settings = async (url: string) => {
-    const db = createDb(url, { max: 1, genericPlans: true });
+  const settings = async (url: string, genericPlans: boolean) => {
+    const db = createDb(url, { max: 1, genericPlans });
     try {
       const { rows } = await sql<{ plans: string; timeout: string }>`
         select current_setting('plan_cache_mode') as plans, current_setting('statement_timeout') as timeout
@@ -52,16 +52,30 @@ describe('createDb with generic plans', () => {
       await db.destroy();
     }
   };
-
-  it('keeps the start-up options of the URL, or of PGOPTIONS, beside them', async () => {
+  const withOptions = (...values: string[]) => {
     const url = new URL(database.url);
-    url.searchParams.set('options', '-c statement_timeout=4321');
-    expect(await settings(url.href)).toEqual({ plans: 'force_generic_plan', timeout: '4321ms' });
+    for (const value of values) url.searchParams.append('options', value);
+    return url.href;
+  };
 
+  it('keeps every start-up option a plain pool gets, from the URL or PGOPTIONS, beside them', async () => {
+    const cases: [url: string, pgOptions: string | undefined, timeout: string][] = [
+      [database.url, undefined, '0'],
+      [withOptions('-c statement_timeout=4321'), undefined, '4321ms'],
+      // Given twice, the last counts, as for pg.
+      [withOptions('-c statement_timeout=1111', '-c statement_timeout=2222'), undefined, '2222ms'],
+      [database.url, '-c statement_timeout=7000', '7s'],
+      // Empty in the URL: PGOPTIONS still counts, as for pg.
+      [withOptions(''), '-c statement_timeout=7000', '7s'],
+    ];
     const before = process.env.PGOPTIONS;
-    process.env.PGOPTIONS = '-c statement_timeout=7000';
     try {
-      expect(await settings(database.url)).toEqual({ plans: 'force_generic_plan', timeout: '7s' });
+      for (const [url, pgOptions, timeout] of cases) {
+        if (pgOptions === undefined) delete process.env.PGOPTIONS;
+        else process.env.PGOPTIONS = pgOptions;
+        expect(await settings(url, false), url).toEqual({ plans: 'auto', timeout });
+        expect(await settings(url, true), url).toEqual({ plans: 'force_generic_plan', timeout });
+      }
     } finally {
       if (before === undefined) delete process.env.PGOPTIONS;
       else process.env.PGOPTIONS = before;

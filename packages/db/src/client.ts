@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import type { Database } from './schema.ts';
 
 // bigint ids and counts fit in a JS number for any realistic list; dates stay calendar strings.
@@ -67,28 +68,20 @@ class Client extends pg.Client {
 const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
 
 /**
- * The pool's URL and start-up options: the operator's (the URL's `options`, else PGOPTIONS) and
- * generic plans when asked for. pg takes the URL's `options` over the config's, and the config's
- * over PGOPTIONS, so both are merged here and the URL goes without them.
+ * How the pool connects: `databaseUrl`, and with `genericPlans` its start-up options too, the
+ * operator's (the URL's `options`, else PGOPTIONS) beside plan_cache_mode. pg lets the URL's
+ * options override the config's, so the URL goes in parsed, by pg's own parser.
  */
-function startup(databaseUrl: string, genericPlans: boolean): { connectionString: string; options?: string } {
+function connection(databaseUrl: string, genericPlans: boolean): pg.PoolConfig {
   if (!genericPlans) return { connectionString: databaseUrl };
-  const url = URL.parse(databaseUrl);
-  const given = url?.searchParams.get('options');
-  if (!url || given === null || given === undefined) {
-    return {
-      connectionString: databaseUrl,
-      options: [process.env.PGOPTIONS, GENERIC_PLANS].filter(Boolean).join(' '),
-    };
-  }
-  url.searchParams.delete('options');
-  return { connectionString: url.href, options: `${given} ${GENERIC_PLANS}` };
+  const { options, ...parsed } = parseIntoClientConfig(databaseUrl);
+  return { ...parsed, options: [options || process.env.PGOPTIONS, GENERIC_PLANS].filter(Boolean).join(' ') };
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = new pg.Pool({
     Client,
-    ...startup(databaseUrl, options.genericPlans === true),
+    ...connection(databaseUrl, options.genericPlans === true),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     query_timeout: options.timeouts?.queryMs,

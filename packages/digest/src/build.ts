@@ -10,7 +10,6 @@ import {
   type Paper,
   queueDeliveriesForAudience,
   recentlyPublishedPaperIds,
-  refreshMonthStatistics,
   selectTrendingPapers,
   setIssueMail,
   takeIssueNumber,
@@ -23,7 +22,7 @@ import {
   renderDigestShell,
 } from '@digest/email';
 import { archiveUrl, type DigestContext, type IssueKey } from './context.ts';
-import { enqueueDueRuns, enqueueSendRuns } from './dispatch.ts';
+import { enqueueDueRuns, enqueueSendRuns, refreshLedgerStatistics } from './dispatch.ts';
 import { issuePeriod } from './schedule.ts';
 
 export interface BuildOutcome {
@@ -67,7 +66,7 @@ export async function buildIssue(ctx: DigestContext, key: IssueKey): Promise<Bui
   // Nobody to send to: the issue is done now.
   if (issue.status === 'sending' && deliveriesQueued === 0) await completeIssueIfDone(ctx.db, issue.id);
   // Before the first outcome is written: the month's statistics must know its rows.
-  if (deliveriesQueued > 0) await refreshMonthStatistics(ctx.db, key.date, deliveriesQueued);
+  if (deliveriesQueued > 0) await refreshLedgerStatistics(ctx, key.date, deliveriesQueued);
   const runsEnqueued =
     issue.status === 'sending' && deliveriesQueued > 0
       ? await enqueueSendRuns(ctx, issue.id, deliveriesQueued, 'build')

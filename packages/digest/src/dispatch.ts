@@ -1,4 +1,5 @@
-import { listIssuesWithDueDeliveries } from '@digest/db';
+import type { IsoDate } from '@digest/core';
+import { listIssuesWithDueDeliveries, refreshMonthStatistics } from '@digest/db';
 import type { Job } from 'bullmq';
 import type { DigestContext, IssueKey } from './context.ts';
 
@@ -44,4 +45,21 @@ export function freshRound(kind: string): string {
  */
 export async function requestBuild(ctx: DigestContext, key: IssueKey): Promise<Job> {
   return ctx.queues.enqueue('build-digest', key, { jobId: freshRound(`build-${key.cadence}-${key.date}-`) });
+}
+
+/**
+ * Before the runs that send `added` new deliveries of `date`'s month: the month's statistics
+ * refreshed if they do not know those rows (refreshMonthStatistics). Only a speed-up, so a
+ * failure (a statement timeout, Postgres away) is logged and the deliveries are sent regardless.
+ */
+export async function refreshLedgerStatistics(
+  ctx: DigestContext,
+  date: IsoDate,
+  added: number,
+): Promise<void> {
+  try {
+    await refreshMonthStatistics(ctx.db, date, added);
+  } catch (error) {
+    ctx.logger.warn({ err: error, date }, 'could not analyze the month of the ledger; autovacuum will');
+  }
 }

@@ -95,7 +95,12 @@ export class LedgerWriter {
       } catch (error) {
         if (Date.now() > giveUpAt) this.giveUp.abort(error);
         else {
-          if (this.healthy) this.failing(error);
+          // Telling must not cost the retry.
+          if (this.healthy) {
+            try {
+              this.failing(error);
+            } catch {}
+          }
           this.setUnhealthy();
           await new Promise((resolve) => setTimeout(resolve, wait));
         }

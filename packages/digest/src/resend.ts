@@ -5,11 +5,10 @@ import {
   findSubscribersByEmails,
   queueResend,
   type ResendSelection,
-  refreshMonthStatistics,
   transitionIssue,
 } from '@digest/db';
 import type { DigestContext, IssueKey } from './context.ts';
-import { enqueueSendRuns, freshRound } from './dispatch.ts';
+import { enqueueSendRuns, freshRound, refreshLedgerStatistics } from './dispatch.ts';
 
 export interface ResendRequest extends IssueKey {
   /** Only these addresses (a new delivery for each, even one who already received it). */
@@ -68,7 +67,7 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
   });
   if (ids.length > 0) {
     // A month dropped and filled again starts without statistics (see buildIssue).
-    await refreshMonthStatistics(ctx.db, issue.issue_date, ids.length);
+    await refreshLedgerStatistics(ctx, issue.issue_date, ids.length);
     await enqueueSendRuns(ctx, issue.id, ids.length, freshRound('resend'));
   }
   ctx.logger.info({ issueId: issue.id, mode: selection.mode, requeued: ids.length }, 'resend queued');

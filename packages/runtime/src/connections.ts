@@ -16,15 +16,17 @@ export async function connectOrExit(
   const { config } = resources;
   const postgres = (name: string, db: Resources['db']) =>
     probe(name, 'DATABASE_URL', config.DATABASE_URL, () => sql`select 1`.execute(db), timeoutMs);
-  const problems = (
-    await Promise.all([
-      postgres('Postgres', resources.db),
-      // A process that sends (`ledger`): the ledger's own connections ask for more at start-up,
-      // which a pooler in between may refuse (README, Scaling out).
-      ledger ? postgres('Postgres for the ledger', resources.ledgerDb) : undefined,
-      probe('Redis', 'REDIS_URL', config.REDIS_URL, () => pingOnceReady(resources.redis), timeoutMs),
-    ])
-  ).filter((problem) => problem !== undefined);
+  const [database, redis] = await Promise.all([
+    postgres('Postgres', resources.db),
+    probe('Redis', 'REDIS_URL', config.REDIS_URL, () => pingOnceReady(resources.redis), timeoutMs),
+  ]);
+  // A process that sends (`ledger`): the ledger's own connections ask for more at start-up, which
+  // a pooler in between may refuse (README, Scaling out). Tried once Postgres itself answers.
+  const ledgerProblem =
+    ledger && database === undefined
+      ? await postgres('Postgres for the ledger', resources.ledgerDb)
+      : undefined;
+  const problems = [database, ledgerProblem, redis].filter((problem) => problem !== undefined);
   if (problems.length === 0) return;
   for (const problem of problems) console.error(`error: ${problem}`);
   process.exit(1);
