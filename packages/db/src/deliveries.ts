@@ -649,33 +649,17 @@ export async function countFailuresByReason(db: Db, issueId: number): Promise<Fa
   return rows;
 }
 
-/**
- * Counts by status of several issues at once (an issue without deliveries may be absent). A sent
- * issue's come from the issue itself (`settled_counts`, counted as it was completed), so listing
- * settled issues reads a row each rather than every delivery of each: at a million readers an
- * issue, most of a second apiece. A subscriber erased since still counts there, as one the issue
- * was sent to.
- */
+/** Counts by status of several issues at once (issues without deliveries are absent). */
 export async function countDeliveriesByIssue(
   db: Db,
   issueIds: number[],
 ): Promise<Map<number, DeliveryCounts>> {
   const counts = new Map<number, DeliveryCounts>();
   if (issueIds.length === 0) return counts;
-  const settled = await db
-    .selectFrom('issues')
-    .select(['id', 'settled_counts'])
-    .where('id', 'in', issueIds)
-    .where('status', '=', 'sent')
-    .where('settled_counts', 'is not', null)
-    .execute();
-  for (const issue of settled) counts.set(issue.id, { ...emptyCounts(), ...issue.settled_counts });
-  const live = issueIds.filter((id) => !counts.has(id));
-  if (live.length === 0) return counts;
   const rows = await db
     .selectFrom('deliveries')
     .select(['issue_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('issue_id', 'in', live)
+    .where('issue_id', 'in', issueIds)
     .groupBy(['issue_id', 'status'])
     .execute();
   for (const row of rows) {

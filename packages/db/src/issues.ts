@@ -128,7 +128,7 @@ export async function transitionIssue(
     .set({
       status: to,
       completed_at: to === 'sending' || to === 'paused' ? null : sql<Date>`now()`,
-      // Kept only while it is sent (countDeliveriesByIssue).
+      // Kept only while it is sent (listIssueOverviews).
       settled_counts: null,
     })
     .where('id', '=', issueId)
@@ -168,11 +168,14 @@ export async function nextIssueNumber(db: Db, cadence: Cadence): Promise<number>
 
 export type IssueSummary = Pick<Issue, 'id' | 'cadence' | 'issue_date' | 'subject' | 'status' | 'created_at'>;
 
-/** Every issue, built or skipped, newest first: what the admin console lists. */
-export async function listRecentIssues(db: Db, limit: number): Promise<IssueSummary[]> {
+/** Every issue, built or skipped, newest first: what the admin console lists, with kept counts. */
+export async function listRecentIssues(
+  db: Db,
+  limit: number,
+): Promise<(IssueSummary & Pick<Issue, 'settled_counts'>)[]> {
   return db
     .selectFrom('issues')
-    .select(['id', 'cadence', 'issue_date', 'subject', 'status', 'created_at'])
+    .select(['id', 'cadence', 'issue_date', 'subject', 'status', 'created_at', 'settled_counts'])
     .orderBy('issue_date', 'desc')
     .orderBy('cadence', 'asc')
     .limit(limit)

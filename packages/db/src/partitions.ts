@@ -12,7 +12,7 @@ const PARTITION_NAME = /^deliveries_(\d{4})_(\d{2})$/;
 /** Serialises creating and dropping partitions across every worker and API process. */
 const PARTITION_LOCK = 0x6c656467; // 'ledg'
 
-/** How long refreshMonthStatistics waits for the partition's lock before leaving it be. */
+/** How long refreshMonthStatistics waits for its locks before leaving the month to autovacuum. */
 const STATISTICS_LOCK_TIMEOUT_MS = 5_000;
 
 /** Postgres's lock_not_available: a lock was not granted within lock_timeout. */
@@ -117,8 +117,8 @@ function maintenance<T>(db: Db, options: PartitionOptions, work: (trx: Db) => Pr
  * deliveries just stored in it (a month's first issue: its partition empty until now, or analyzed
  * empty), and says whether it did. The send path plans its ledger writes once per connection
  * (DbOptions.genericPlans): planned for an empty month, they would read the whole issue at each
- * write until autovacuum came round; analyzing replans them. A lock not granted within
- * STATISTICS_LOCK_TIMEOUT_MS (another analyze or vacuum of it) leaves it to autovacuum.
+ * write until autovacuum came round; analyzing replans them. Its locks are waited for at most
+ * STATISTICS_LOCK_TIMEOUT_MS (Postgres error 55P03).
  */
 export async function refreshMonthStatistics(db: Db, date: IsoDate, added: number): Promise<boolean> {
   const name = partitionName(monthStart(date));
@@ -128,14 +128,8 @@ export async function refreshMonthStatistics(db: Db, date: IsoDate, added: numbe
   `.execute(db);
   const tuples = rows[0]?.tuples;
   if (tuples === undefined || tuples >= added) return false;
-  try {
-    await db.transaction().execute(async (trx) => {
-      await limitTransaction(trx, 'lock_timeout', STATISTICS_LOCK_TIMEOUT_MS);
-      await sql`analyze ${sql.id(name)}`.execute(trx);
-    });
-    return true;
-  } catch (error) {
-    if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return false;
-    throw error;
-  }
+  await maintenance(db, { lockTimeoutMs: STATISTICS_LOCK_TIMEOUT_MS }, (trx) =>
+    sql`analyze ${sql.id(name)}`.execute(trx),
+  );
+  return true;
 }

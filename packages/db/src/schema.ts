@@ -78,7 +78,7 @@ export interface IssuesTable {
   /** Which issue of its cadence it is, as built; null: skipped, or built before numbers were stored. */
   issue_number: number | null;
   /**
-   * Of a sent issue: its deliveries by status as it was completed (countDeliveriesByIssue reads
+   * Of a sent issue: its deliveries by status as it was completed (the admin's issue list reads
    * them); null whenever it is not sent, and for one sent before counts were kept until the
    * reconciler counts it.
    */

@@ -95,12 +95,7 @@ export class LedgerWriter {
       } catch (error) {
         if (Date.now() > giveUpAt) this.giveUp.abort(error);
         else {
-          // Telling must not cost the retry.
-          if (this.healthy) {
-            try {
-              this.failing(error);
-            } catch {}
-          }
+          if (this.healthy) this.failing(error);
           this.setUnhealthy();
           await new Promise((resolve) => setTimeout(resolve, wait));
         }

@@ -40,8 +40,9 @@ export interface ReconcileReport {
 /**
  * Makes Redis carry whatever Postgres says is due: deliveries whose run died go back in the
  * queue, every issue with due deliveries gets send runs, due outbox mail gets its job, and
- * issues with nothing left are completed (and one sent issue without kept counts is counted). Idempotent and safe with many workers at once: job ids
- * come from domain ids and the time slot of the pass, so the passes of one slot add each job once.
+ * issues with nothing left are completed (and one sent issue without kept counts is counted).
+ * Idempotent and safe with many workers at once: job ids come from domain ids and the time slot
+ * of the pass, so the passes of one slot add each job once.
  */
 export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<ReconcileReport> {
   const round = `r${Math.floor(now / RECONCILE_INTERVAL_MS)}`;
