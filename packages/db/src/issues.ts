@@ -238,12 +238,17 @@ export interface ArchiveHit {
   paper: IssuePaper;
 }
 
+/** Of each paper's text, what search reads: more than the import lets a paper carry. */
+const SEARCHED_CHARACTERS = 40_000;
+
 /**
  * Postgres full-text search over the papers of published issues (title, summary, AI summary and
  * keywords), best match first; `websearch_to_tsquery` takes what people type ("a b", -c, "x y").
  */
 export async function searchArchive(db: Db, text: string, limit: number): Promise<ArchiveHit[]> {
-  const document = sql`to_tsvector('english', coalesce(p.paper->>'title', '') || ' ' || coalesce(p.paper->>'summary', '') || ' ' || coalesce(p.paper->>'aiSummary', '') || ' ' || coalesce(p.paper->'aiKeywords', '[]'::jsonb)::text)`;
+  // Bounded (the import bounds each field; issues imported before kept theirs): a tsvector holds
+  // at most 1 MB, and one paper past it would fail every search.
+  const document = sql`to_tsvector('english', left(coalesce(p.paper->>'title', '') || ' ' || coalesce(p.paper->>'summary', '') || ' ' || coalesce(p.paper->>'aiSummary', '') || ' ' || coalesce(p.paper->'aiKeywords', '[]'::jsonb)::text, ${SEARCHED_CHARACTERS}))`;
   const query = sql`websearch_to_tsquery('english', ${text})`;
   const { rows } = await sql<ArchiveHit>`
     select i.cadence, to_char(i.issue_date, 'YYYY-MM-DD') as issue_date, p.paper

@@ -114,7 +114,55 @@ describe('normalisePapers', () => {
     expect(papers.map((paper) => paper.title)).toEqual(['Fine paper']);
     expect(rejected.map((record) => record.index)).toEqual([1, 2, 3, 4, 5]);
     expect(rejected[0]?.reason).toMatch(/upvotes: .*2147483647/);
-    expect(rejected[1]?.reason).toMatch(/publishedAt: a date between 1970 and 9999/);
+    expect(rejected[1]?.reason).toMatch(/publishedAt: a date .* between 1970 and 9999/);
     expect(rejected[3]?.reason).toMatch(/paper\.publishedAt/);
+  });
+
+  it('refuses impossible dates, ids with control characters and oversized fields, naming each', () => {
+    const day = '2026-05-22';
+    const { papers, rejected } = normalisePapers(
+      [
+        { title: 'February 30', featuredAt: '2026-02-30' },
+        { title: 'A bare number', featuredAt: '1' },
+        { title: 'Timestamp on February 30', featuredAt: '2026-02-30T08:00:00Z' },
+        { title: 'NUL in the id', id: 'nul\u0000id', featuredAt: day },
+        { paper: { id: 'x\u0007', title: 'Bell in the Hub id', submittedOnDailyAt: day } },
+        {
+          paper: {
+            id: '3',
+            title: 'Huge AI summary',
+            submittedOnDailyAt: day,
+            ai_summary: 'word '.repeat(2000),
+          },
+        },
+        { title: 'Huge organisation', featuredAt: day, organization: 'o'.repeat(301) },
+        {
+          title: 'Many keywords',
+          featuredAt: day,
+          ai_keywords: Array.from({ length: 101 }, (_, i) => `k${i}`),
+        },
+        { title: 'Long link', featuredAt: day, codeUrl: `https://example.org/${'a'.repeat(2048)}` },
+        {
+          title: 'Many authors',
+          featuredAt: '2026-05-22T09:30:00.000Z',
+          authors: Array.from({ length: 150 }, (_, i) => `Author ${i}`),
+        },
+      ],
+      'UTC',
+    );
+    expect(rejected.map((record) => [record.index, record.reason])).toEqual([
+      [0, expect.stringMatching(/^featuredAt: a date/)],
+      [1, expect.stringMatching(/^featuredAt: a date/)],
+      [2, expect.stringMatching(/^featuredAt: a date/)],
+      [3, 'id: contains a control character'],
+      [4, 'paper.id: contains a control character'],
+      [5, 'paper.ai_summary: longer than 5000 characters'],
+      [6, expect.stringMatching(/^organization: /)],
+      [7, 'ai_keywords: more than 100 keywords'],
+      [8, 'codeUrl: longer than 2048 characters'],
+    ]);
+    expect(papers).toHaveLength(1);
+    expect(papers[0]?.authors).toHaveLength(100);
+    expect(papers[0]).toMatchObject({ author_count: 150, featured_at: new Date('2026-05-22T09:30:00.000Z') });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIsoDate, oneLine } from '@digest/core';
 import type { NewPaper } from '@digest/db';
+import { safeHttpUrl } from '@digest/email';
 import { z } from 'zod';
 
 /**
@@ -8,12 +9,23 @@ import { z } from 'zod';
  * and flat objects like the Daily Papers page export. Unknown fields are ignored.
  */
 const text = z.string().trim();
-// A lone surrogate would throw where an id goes into a URL (the paper's page, its thumbnail).
-const key = text
-  .max(200)
-  .refine((value) => value.isWellFormed(), 'not well-formed Unicode (a lone surrogate)');
-const titleText = text.max(1000, 'title longer than 1000 characters');
-const summaryText = text.max(20_000, 'summary longer than 20000 characters');
+/** Text of at most `max` characters, refused beyond with its length named. */
+const bounded = (max: number) => text.max(max, `longer than ${max} characters`);
+// A lone surrogate would throw where an id goes into a URL (the paper's page, its thumbnail);
+// a NUL is refused by Postgres.
+const key = bounded(200)
+  .refine((value) => value.isWellFormed(), 'not well-formed Unicode (a lone surrogate)')
+  .refine((value) => !/\p{Cc}/u.test(value), 'contains a control character');
+const titleText = bounded(1000);
+const summaryText = bounded(20_000);
+// Bounds on what a paper may carry: each paper's text is searched whole (searchArchive).
+const aiSummaryText = bounded(5000);
+const nameText = bounded(300);
+const urlText = bounded(2048);
+const keywordList = z.array(nameText).max(100, 'more than 100 keywords');
+/** Author names kept per paper (the count keeps them all): mail and pages show the first few. */
+const AUTHORS_KEPT = 100;
+const MOST_AUTHORS = 10_000;
 /** Counts are Postgres `integer` columns: anything larger is refused here, with its record's index. */
 const MAX_COUNT = 2_147_483_647;
 const optionalNumber = z.number().int().nonnegative().max(MAX_COUNT, `at most ${MAX_COUNT}`).nullish();
@@ -23,9 +35,14 @@ const LAST_YEAR = 9999;
 const timestamp = z
   .union([z.string(), z.number()])
   .nullish()
-  .refine(isPlausibleDate, `a date between ${FIRST_YEAR} and ${LAST_YEAR}`);
+  .refine(
+    isPlausibleDate,
+    `a date (YYYY-MM-DD, an ISO 8601 timestamp or epoch milliseconds) between ${FIRST_YEAR} and ${LAST_YEAR}`,
+  );
 
-const hfAuthor = z.object({ name: text.optional(), hidden: z.boolean().optional() }).loose();
+const hfAuthor = z.object({ name: nameText.optional(), hidden: z.boolean().optional() }).loose();
+const authorList = <T extends z.ZodType>(author: T) =>
+  z.array(author).max(MOST_AUTHORS, `more than ${MOST_AUTHORS} authors`).nullish();
 
 const hfItem = z
   .object({
@@ -41,10 +58,10 @@ const hfItem = z
         upvotes: optionalNumber,
         publishedAt: timestamp,
         submittedOnDailyAt: timestamp,
-        authors: z.array(hfAuthor).nullish(),
-        githubRepo: text.nullish(),
-        ai_summary: text.nullish(),
-        ai_keywords: z.array(text).nullish(),
+        authors: authorList(hfAuthor),
+        githubRepo: urlText.nullish(),
+        ai_summary: aiSummaryText.nullish(),
+        ai_keywords: keywordList.nullish(),
       })
       .loose(),
   })
@@ -56,24 +73,24 @@ const flatPaper = z
     arxivId: key.nullish(),
     title: titleText.nullish(),
     summary: summaryText.nullish(),
-    authors: z.array(z.union([text, hfAuthor])).nullish(),
+    authors: authorList(z.union([nameText, hfAuthor])),
     authorCount: optionalNumber,
     organization: z
-      .union([text, z.object({ name: text.nullish(), fullname: text.nullish() }).loose()])
+      .union([nameText, z.object({ name: nameText.nullish(), fullname: nameText.nullish() }).loose()])
       .nullish(),
     publishedAt: timestamp,
     featuredAt: timestamp,
     submittedOnDailyAt: timestamp,
     upvotes: optionalNumber,
     numComments: optionalNumber,
-    url: text.nullish(),
-    paperUrl: text.nullish(),
-    codeUrl: text.nullish(),
-    githubRepo: text.nullish(),
-    aiSummary: text.nullish(),
-    ai_summary: text.nullish(),
-    aiKeywords: z.array(text).nullish(),
-    ai_keywords: z.array(text).nullish(),
+    url: urlText.nullish(),
+    paperUrl: urlText.nullish(),
+    codeUrl: urlText.nullish(),
+    githubRepo: urlText.nullish(),
+    aiSummary: aiSummaryText.nullish(),
+    ai_summary: aiSummaryText.nullish(),
+    aiKeywords: keywordList.nullish(),
+    ai_keywords: keywordList.nullish(),
   })
   .loose();
 
@@ -134,7 +151,7 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
     external_id: paper.id || derivedKey(title),
     title,
     summary: oneLine(paper.summary || item.summary),
-    authors,
+    authors: authors.slice(0, AUTHORS_KEPT),
     author_count: authors.length || null,
     organization: null,
     published_on: toDate(paper.publishedAt),
@@ -142,7 +159,7 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
     upvotes: paper.upvotes ?? 0,
     num_comments: item.numComments ?? 0,
     paper_url: paper.id ? `https://huggingface.co/papers/${encodeURIComponent(paper.id)}` : null,
-    code_url: httpUrl(paper.githubRepo),
+    code_url: safeHttpUrl(paper.githubRepo),
     ai_summary: oneLine(paper.ai_summary) || null,
     ai_keywords: (paper.ai_keywords ?? []).map(oneLine).filter(Boolean),
   };
@@ -167,15 +184,15 @@ function fromFlat(record: object, timeZone: string): NewPaper | Omit<RejectedRec
     external_id: paper.arxivId || paper.id || derivedKey(title),
     title,
     summary: oneLine(paper.summary),
-    authors,
+    authors: authors.slice(0, AUTHORS_KEPT),
     author_count: paper.authorCount ?? (authors.length || null),
     organization: oneLine(organization) || null,
     published_on: toDate(paper.publishedAt),
     featured_at: featuredAt,
     upvotes: paper.upvotes ?? 0,
     num_comments: paper.numComments ?? 0,
-    paper_url: httpUrl(paper.paperUrl ?? paper.url),
-    code_url: httpUrl(paper.codeUrl ?? paper.githubRepo),
+    paper_url: safeHttpUrl(paper.paperUrl ?? paper.url),
+    code_url: safeHttpUrl(paper.codeUrl ?? paper.githubRepo),
     ai_summary: oneLine(paper.aiSummary ?? paper.ai_summary) || null,
     ai_keywords: (paper.aiKeywords ?? paper.ai_keywords ?? []).map(oneLine).filter(Boolean),
   };
@@ -191,38 +208,35 @@ export function derivedKey(title: string): string {
   return `title:${createHash('sha256').update(normalised).digest('hex').slice(0, 24)}`;
 }
 
-function httpUrl(value: string | null | undefined): string | null {
-  if (!value) return null;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
-  } catch {
-    return null;
-  }
-}
+type DateValue = string | number | null | undefined;
+/** A timestamp's calendar date, which must be a real one: `new Date` would roll 02-30 over to March. */
+const TIMESTAMP_DATE = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}/;
 
-/** Absent or unreadable values pass (the mapping decides what they mean); readable ones must be in range. */
-function isPlausibleDate(value: string | number | null | undefined): boolean {
+/** An absent value passes (the mapping decides what it means); a present one must be a date in range. */
+function isPlausibleDate(value: DateValue): boolean {
   if (value === null || value === undefined || value === '') return true;
-  const instant = new Date(typeof value === 'string' && isIsoDate(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(instant.getTime())) return true;
-  const year = instant.getUTCFullYear();
-  return year >= FIRST_YEAR && year <= LAST_YEAR;
+  const year = readInstant(value)?.getUTCFullYear();
+  return year !== undefined && year >= FIRST_YEAR && year <= LAST_YEAR;
 }
 
-/** A bare date means midnight in the digest's time zone; anything else must be a full timestamp. */
-function toInstant(value: string | number | null | undefined, timeZone: string): Date | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  if (typeof value === 'string' && isIsoDate(value)) return zonedMidnight(value, timeZone);
-  const instant = new Date(value);
+/** A real calendar date (as UTC midnight), an ISO 8601 timestamp or epoch milliseconds; else undefined. */
+function readInstant(value: string | number): Date | undefined {
+  if (typeof value === 'string' && !isIsoDate(TIMESTAMP_DATE.exec(value)?.[1] ?? value)) return undefined;
+  const instant = new Date(typeof value === 'string' && isIsoDate(value) ? `${value}T00:00:00Z` : value);
   return Number.isNaN(instant.getTime()) ? undefined : instant;
 }
 
-function toDate(value: string | number | null | undefined): string | null {
+/** A bare date means midnight in the digest's time zone; anything else must be a full timestamp. */
+function toInstant(value: DateValue, timeZone: string): Date | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && isIsoDate(value)) return zonedMidnight(value, timeZone);
+  return readInstant(value);
+}
+
+function toDate(value: DateValue): string | null {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'string' && isIsoDate(value)) return value;
-  const instant = new Date(value);
-  return Number.isNaN(instant.getTime()) ? null : instant.toISOString().slice(0, 10);
+  return readInstant(value)?.toISOString().slice(0, 10) ?? null;
 }
 
 /** The instant a calendar day starts in `timeZone`. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { buildIssue, importPapers } from '@digest/digest';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../../test/support/harness.ts';
 import { createApp } from '../app.ts';
@@ -84,5 +85,16 @@ describe('the archive', () => {
     expect(feed).toContain('<link>https://papers.example.org/archive/2026-05-24</link>');
     const description = /<description>(&lt;ol&gt;.*?)<\/description>/s.exec(feed)?.[1] ?? '';
     expect(description.match(/&lt;li&gt;/g)?.length).toBeGreaterThan(3);
+  });
+
+  it('still searches when an issue stored before the import bounds holds a paper of megabytes', async () => {
+    // 200,000 distinct words: a tsvector of about 2.7 MB, past Postgres's 1 MB, if read whole.
+    await sql`
+      update issues set papers = jsonb_set(papers, '{0,aiSummary}', to_jsonb(
+        (select string_agg(md5(n::text), ' ') from generate_series(1, 200000) as n)))
+      where issue_date = '2026-05-24'`.execute(harness.resources.db);
+    const response = await app.request('/archive?q=task%20vectors');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Knowledge Composition using Task Vectors');
   });
 });

@@ -14,6 +14,8 @@ describe('format helpers', () => {
     expect(safeHttpUrl(' javascript:alert(1)')).toBeNull();
     expect(safeHttpUrl('data:text/html,x')).toBeNull();
     expect(safeHttpUrl('//evil.example.com')).toBeNull();
+    expect(safeHttpUrl('https://github.com@evil.example/x')).toBeNull();
+    expect(safeHttpUrl('https://user:pass@evil.example/')).toBeNull();
     expect(safeHttpUrl(null)).toBeNull();
   });
 

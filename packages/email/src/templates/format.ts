@@ -38,8 +38,9 @@ const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+\.?$|^\[[0-9a-f:.]+\]$/;
 const NOT_URL_CHARACTER = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 
 /**
- * The URL normalised, when it is an absolute http(s) URL with a plain host name, else null (drops
- * javascript:, data:, relative…). Every character RFC 3986 does not allow is percent-encoded, in
+ * The URL normalised, when it is an absolute http(s) URL with a plain host name and no user name
+ * or password, else null (drops javascript:, data:, relative…, and `https://github.com@evil.example/`,
+ * which reads as one host and goes to another). Every character RFC 3986 does not allow is percent-encoded, in
  * the query and fragment too (which the URL parser leaves alone), so `{`, `}`, quotes or spaces
  * from paper data never reach the mail as they are.
  */
@@ -52,7 +53,7 @@ export function safeHttpUrl(url: string | null | undefined): string | null {
     return null;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
-  if (!PLAIN_HOST.test(parsed.hostname)) return null;
+  if (!PLAIN_HOST.test(parsed.hostname) || parsed.username || parsed.password) return null;
   // The parser already encoded every non-ASCII character: what is left is one ASCII character.
   return parsed.href.replace(NOT_URL_CHARACTER, (char) => encodeURIComponent(char));
 }

@@ -19,7 +19,7 @@ export {
   renderDigestEmail,
   renderDigestShell,
 } from './digest.ts';
-export { formatDate, leadSentences } from './format.ts';
+export { formatDate, leadSentences, safeHttpUrl } from './format.ts';
 export type { RenderedEmail } from './layout.ts';
 export { type PaperView, paperStats, viewPaper } from './paper.ts';
 export { newSlotNonce, type SlotMarkers, type SlotName, slotMarkers } from './placeholders.ts';
