@@ -14,6 +14,7 @@ import { clientAddressOf } from './http/client.ts';
 import { corsFor } from './http/cors.ts';
 import { contentSecurityPolicy } from './http/csp.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { refuseNulInAddress } from './http/input.ts';
 import { whileRedisIsUp } from './http/outage.ts';
 import { clientRateLimiter, slidingWindow } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
@@ -54,6 +55,7 @@ export function createApp(deps: ApiDeps, options: { confirmSubscription?: Confir
     .use(metrics.observe)
     .use(secureHeaders())
     .use(contentSecurityPolicy)
+    .use(refuseNulInAddress)
     .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
     .use('/api/subscribe', corsFor(config.ALLOWED_ORIGINS))
     .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))

@@ -7,6 +7,8 @@ describe('dates', () => {
     expect(isIsoDate('2026-02-30')).toBe(false);
     expect(isIsoDate('2026-5-22')).toBe(false);
     expect(isIsoDate('yesterday')).toBe(false);
+    expect(isIsoDate('0000-01-01')).toBe(false);
+    expect(isIsoDate('0001-01-01')).toBe(true);
   });
 
   it('reads the calendar date in a time zone', () => {

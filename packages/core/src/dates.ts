@@ -6,7 +6,8 @@ export type IsoDate = string;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isIsoDate(value: string): value is IsoDate {
-  if (!ISO_DATE.test(value)) return false;
+  // Year 0 is ISO 8601's 1 BC, which Postgres does not have.
+  if (!ISO_DATE.test(value) || value.startsWith('0000')) return false;
   const date = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 }

@@ -1,4 +1,4 @@
-import { AppError, parseInput } from '@digest/core';
+import { AppError, oneLine, parseInput } from '@digest/core';
 import { type Db, findSubscriberByEmail, recordSoftBounce, suppressSubscriber } from '@digest/db';
 import { z } from 'zod';
 
@@ -111,26 +111,36 @@ export interface BounceReport {
   ignored: number;
 }
 
+/** An event's reason as stored: one line (no NUL, which Postgres refuses), at most this long. */
+const REASON_MAX = 1000;
+
 /**
  * Applies bounce and complaint events: a hard bounce makes the subscriber `bounced`, a complaint
- * `complained` (both never mailed again), a soft bounce counts towards the limit.
+ * `complained` (both never mailed again), a soft bounce counts towards the limit. All or none:
+ * a batch that fails part way changes nothing, so the sender's retry finds it as it was.
  */
 export async function applyBounceEvents(db: Db, events: BounceEvent[]): Promise<BounceReport> {
-  let applied = 0;
-  for (const event of events) {
-    const subscriber = await findSubscriberByEmail(db, event.email.trim());
-    if (!subscriber) continue;
-    const reason = event.reason ?? event.type;
-    const changed =
-      event.type === 'soft_bounce'
-        ? await recordSoftBounce(db, subscriber.id, reason)
-        : await suppressSubscriber(
-            db,
-            subscriber.id,
-            event.type === 'bounce' ? 'bounced' : 'complained',
-            reason,
-          );
-    if (changed) applied++;
-  }
+  const applied = await db.transaction().execute(async (trx) => {
+    let applied = 0;
+    for (const event of events) {
+      const email = event.email.trim();
+      // An address with a control character is nobody's.
+      if (/\p{Cc}/u.test(email)) continue;
+      const subscriber = await findSubscriberByEmail(trx, email);
+      if (!subscriber) continue;
+      const reason = oneLine(event.reason).slice(0, REASON_MAX) || event.type;
+      const changed =
+        event.type === 'soft_bounce'
+          ? await recordSoftBounce(trx, subscriber.id, reason)
+          : await suppressSubscriber(
+              trx,
+              subscriber.id,
+              event.type === 'bounce' ? 'bounced' : 'complained',
+              reason,
+            );
+      if (changed) applied++;
+    }
+    return applied;
+  });
   return { received: events.length, applied, ignored: events.length - applied };
 }

@@ -77,6 +77,16 @@ describe('the archive', () => {
     expect(none).toContain('No archived paper matches “&lt;script&gt;zebra”.');
   });
 
+  it('answers a NUL in the address, or the year 0, with a clear 4xx rather than a database error', async () => {
+    const nul = await app.request('/archive?q=a%00b');
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toContain('holds a NUL character');
+    const api = await app.request('/api/subscribe?x=%00', { method: 'POST' });
+    expect(api.status).toBe(400);
+    expect(await api.json()).toMatchObject({ error: { code: 'invalid_input' } });
+    expect((await app.request('/archive/0000-01-01')).status).toBe(404);
+  });
+
   it('publishes a feed with one entry per issue listing its papers', async () => {
     const response = await app.request('/archive.xml');
     expect(response.headers.get('content-type')).toMatch(/^application\/rss\+xml/);

@@ -65,6 +65,25 @@ describe('bounce and complaint webhook', () => {
     expect(await statusOf('fine@example.org')).toBe('active');
   });
 
+  it('takes a NUL in a reason or an address without failing the batch, which applies whole', async () => {
+    const batch = [
+      { type: 'bounce', email: 'dead@example.org', reason: 'ok' },
+      { type: 'complaint', email: 'angry@example.org', reason: 'bad\u0000 reason' },
+      { type: 'bounce', email: 'full@example.org\u0000' },
+      { type: 'bounce', email: 'fine@example.org' },
+    ];
+    expect(await (await post(batch)).json()).toEqual({ received: 4, applied: 3, ignored: 1 });
+    const after = await Promise.all(
+      batch.map(({ email }) => findSubscriberByEmail(harness.resources.db, email.replace('\0', ''))),
+    );
+    expect(after.map((subscriber) => [subscriber?.status, subscriber?.suppression_reason])).toEqual([
+      ['bounced', 'ok'],
+      ['complained', 'bad reason'],
+      ['active', null],
+      ['bounced', 'bounce'],
+    ]);
+  });
+
   it('answers bad input with 400 and changes nothing', async () => {
     for (const body of [
       'not json',
