@@ -76,6 +76,21 @@ describe('subscribers import and export', () => {
     expect((await allSubscribers()).map((row) => row.email)).toEqual(['ann@example.org', 'dan@example.org']);
   });
 
+  it('keeps the good rows read before a line that is not CSV, and says up to which line', async () => {
+    const good = Array.from({ length: 1500 }, (_, i) => `reader${i}@example.org`);
+    const file = await csvFile('broken.csv', ['email', ...good, '"broken@example.org', 'after'].join('\n'));
+    const error = await importFile(file).catch((error: Error) => error);
+    const [, line, imported] =
+      /is not valid CSV \(.*\); the rows up to line (\d+) were imported \((\d+) new, 0 already known\), none after it$/.exec(
+        String((error as Error).message),
+      ) ?? [];
+    // Line 1 is the header, each reader's line the next.
+    expect(Number(imported)).toBe(Number(line) - 1);
+    expect(Number(imported)).toBeGreaterThan(1000);
+    const stored = (await allSubscribers()).map((subscriber) => subscriber.email);
+    expect(stored.sort()).toEqual(good.slice(0, Number(imported)).sort());
+  });
+
   it('checks without writing on --dry-run, its result kept on the rejection', async () => {
     await insertSubscriber(database.db, {
       email: 'known@example.org',

@@ -159,7 +159,12 @@ export async function importSubscribersFile(
     await storeChunk(resources.db, batch, dryRun, result);
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const kept = result.imported > 0 && !dryRun ? '; the rows before it were imported' : '';
+    // The rows read before the error are stored like any. The parser finds some errors (an
+    // unclosed quote) only at the end, dropping rows it had read ahead: the message says up to
+    // which line the import got.
+    await storeChunk(resources.db, batch, dryRun, result);
+    const stored = `${result.imported} new, ${result.alreadyKnown} already known`;
+    const kept = dryRun ? '' : `; the rows up to line ${line} were imported (${stored}), none after it`;
     throw new CliError(`${file} is not valid CSV (${error.message})${kept}`);
   } finally {
     progress.stop();
