@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@digest/config';
 import { AppError } from '@digest/core';
 import { countPapers } from '@digest/db';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { REPO_ROOT } from '../../../test/support/processes.ts';
+import { freePort, REPO_ROOT } from '../../../test/support/processes.ts';
 import { testQueuePrefix } from '../../../test/support/redis.ts';
 import { CliError } from './args.ts';
 import { COMMANDS, commandUsage, findCommand, usage } from './commands.ts';
@@ -109,6 +111,37 @@ describe('pnpm cli', () => {
     expect(stdout).toBe('');
     expect(stderr).toMatch(new RegExp(`^error: ${file} is not valid JSON: [^\\n]+\\n$`));
     expect(await countPapers(database.db)).toBe(0);
+  });
+
+  it('names an unreachable Redis in one line, after one warning however often it retried', async () => {
+    const { code, stderr } = await runCli(['digest', 'resend', '--date', '2026-05-22', '--failed'], {
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      QUEUE_PREFIX: queue.prefix,
+      NODE_ENV: 'test',
+    });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines.filter((line) => line.includes('retrying until Redis answers'))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('error: cannot reach Redis (REDIS_URL) within 5s: is it running?');
+    expect(lines.length).toBeLessThanOrEqual(2);
+  });
+
+  it('stops quietly, exit 0, when the reader of its output goes away (| head -1)', async () => {
+    await sql`insert into subscribers (email, status, consent_source)
+      select 'reader' || n || '@example.org', 'active', 'import' from generate_series(1, 20000) as n`.execute(
+      database.db,
+    );
+    const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'subscribers', 'export'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: database.url, QUEUE_PREFIX: queue.prefix },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = await once(child, 'close');
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 

@@ -83,4 +83,9 @@ async function closeWithin(closing: Promise<void>, deadlineMs: number, io: Io): 
 }
 
 const io: Io = { stdout: process.stdout, stderr: process.stderr };
+// Output piped to a reader that stopped (`| head`): nothing more is wanted, and nothing is wrong.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 await main(process.argv.slice(2), io).catch((error: unknown) => fail(error, io));

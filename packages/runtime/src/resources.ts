@@ -48,9 +48,11 @@ export function openResources(
   const ledgerDb = createDb(config.DATABASE_URL, { max: LEDGER_CONNECTIONS, genericPlans: true });
   const redisRole: RedisRole = serving ? 'producer' : 'worker';
   const redis = createRedis(config.REDIS_URL, redisRole);
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const outage = redisOutageLog(logger);
+  redis.on('error', (error) => outage.failed(error, 'redis connection error'));
+  redis.on('ready', outage.recovered);
   const queues = new Queues(redis, config.QUEUE_PREFIX, (error) =>
-    logger.warn({ err: error }, 'queue connection error'),
+    outage.failed(error, 'queue connection error'),
   );
   return {
     config,
@@ -138,4 +140,25 @@ export function configFromEnvironment(): Config {
     console.error(error.message);
     process.exit(1);
   }
+}
+
+/**
+ * Logs a Redis outage once, when it starts, and once more when Redis is back: a client retries
+ * every few hundred milliseconds, and each failed attempt would otherwise be a warning of its own.
+ */
+function redisOutageLog(logger: Logger) {
+  let down = false;
+  return {
+    failed(error: Error, message: string) {
+      if (down) return;
+      down = true;
+      // The message says it all: a refused or dropped connection's stack names only Node's internals.
+      logger.warn({ error: error.message }, `${message}: retrying until Redis answers`);
+    },
+    recovered() {
+      if (!down) return;
+      down = false;
+      logger.info('redis connection back');
+    },
+  };
 }
