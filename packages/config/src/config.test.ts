@@ -120,6 +120,18 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example ,' }, silent).ALLOWED_ORIGINS,
     ).toEqual(['https://a.example', 'https://b.example']);
+    // As a browser sends them: lower case, no default port, no trailing slash.
+    expect(
+      loadConfig(
+        { ALLOWED_ORIGINS: 'https://Other.Example/, http://b.example:80, https://c.example:8443' },
+        silent,
+      ).ALLOWED_ORIGINS,
+    ).toEqual(['https://other.example', 'http://b.example', 'https://c.example:8443']);
+    for (const entry of ['https://a.example/signup', 'a.example', 'ftp://a.example', 'https://u@a.example']) {
+      expect(() => loadConfig({ ALLOWED_ORIGINS: entry }, silent)).toThrowError(
+        /not an origin[\s\S]*at ALLOWED_ORIGINS/,
+      );
+    }
   });
 
   it('takes a Redis Cluster as redis+cluster:// and refuses other schemes, naming REDIS_URL', () => {

@@ -122,15 +122,27 @@ export const configSchema = z.object({
   DELIVERY_RETENTION_MONTHS: z.coerce.number().int().positive().optional(),
   /** Shared secret of POST /api/webhooks/bounces (bearer token or Basic password); off when unset. */
   BOUNCE_WEBHOOK_SECRET: optionalText,
+  /** Each as a browser sends `Origin` (lower case, no default port, no slash), so it can match. */
   ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((list) =>
-      list
+    .transform((list, context) => {
+      const origins: string[] = [];
+      for (const entry of list
         .split(',')
         .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
+        .filter(Boolean)) {
+        const url = URL.canParse(entry) ? new URL(entry) : undefined;
+        const bare =
+          url && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;
+        if (!bare || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+          context.addIssue({ code: 'custom', message: `"${entry}" is not an origin (https://host[:port])` });
+          return z.NEVER;
+        }
+        origins.push(url.origin);
+      }
+      return origins;
+    }),
   DKIM_DOMAIN: optionalText,
   DKIM_SELECTOR: optionalText,
   DKIM_PRIVATE_KEY: optionalText,
