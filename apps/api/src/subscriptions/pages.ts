@@ -108,11 +108,14 @@ export function checkInboxPage(email: string) {
   );
 }
 
-export function confirmPage(token: string) {
+/** The button, and what it subscribes to: the keywords the confirmation mail only counts. */
+export function confirmPage(token: string, subscriber: Subscriber) {
+  const when = subscriber.cadence === 'weekly' ? 'once a week' : 'every morning';
+  const keywords = subscriber.keywords.length > 0 ? html`, matching: ${subscriber.keywords.join(', ')}` : '';
   return page(
     'Confirm your subscription',
     html`<h1>Confirm your subscription</h1>
-      <p>One more step: confirm that you want to receive Daily Papers.</p>
+      <p>One more step: confirm that you want to receive Daily Papers ${when}${keywords}.</p>
       <form method="post" action="/confirm/${token}"><button type="submit">Confirm subscription</button></form>`,
     { narrow: true },
   );

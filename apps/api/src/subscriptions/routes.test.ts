@@ -332,15 +332,27 @@ describe('confirm and unsubscribe', () => {
     return (await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))!;
   }
 
+  it('shows on the confirmation page the keywords its mail only counts, escaped', async () => {
+    await postJson('/api/subscribe', {
+      email: 'kw@example.org',
+      cadence: 'weekly',
+      keywords: ['diffusion', 'a&b'],
+    });
+    const subscriber = (await findSubscriberByEmail(harness.resources.db, 'kw@example.org'))!;
+    const token = harness.resources.tokens.sign('confirm', subscriber.id, 3600);
+    const page = await (await app.request(`/confirm/${token}`)).text();
+    expect(page).toContain('receive Daily Papers once a week, matching: diffusion, a&amp;b.');
+  });
+
   it('GET shows a button and changes nothing; POST confirms', async () => {
     const subscriber = await pendingSubscriber();
     const token = harness.resources.tokens.sign('confirm', subscriber.id, 3600);
 
     const shown = await app.request(`/confirm/${token}`);
     expect(shown.status).toBe(200);
-    expect(await shown.text()).toMatch(
-      new RegExp(`<form method="post" action="/confirm/${token.replace(/\./g, '\\.')}">`),
-    );
+    const page = await shown.text();
+    expect(page).toMatch(new RegExp(`<form method="post" action="/confirm/${token.replace(/\./g, '\\.')}">`));
+    expect(page).toContain('receive Daily Papers every morning.');
     expect((await findSubscriberByEmail(harness.resources.db, 'flow@example.org'))?.status).toBe('pending');
 
     // A person and a mail scanner's browser at once: one confirmation, one welcome.

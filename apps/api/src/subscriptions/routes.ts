@@ -104,8 +104,7 @@ export function subscriptionRoutes(options: SubscriptionRoutesOptions) {
       .get('/confirm/:token', async (c) => {
         const token = c.req.param('token');
         if (isExpiredConfirmation(ctx, token)) return c.html(confirmExpiredPage(token), 410);
-        await subscriberForToken(ctx, 'confirm', token);
-        return c.html(confirmPage(token));
+        return c.html(confirmPage(token, await subscriberForToken(ctx, 'confirm', token)));
       })
       .post('/confirm/:token', sameSiteForms, async (c) => {
         const token = c.req.param('token');

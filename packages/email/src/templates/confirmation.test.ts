@@ -39,9 +39,12 @@ describe('renderConfirmationEmail', () => {
     await expect(renderConfirmationEmail(bad)).rejects.toThrow(/Invalid confirmation email/);
   });
 
-  it('says which keywords the signup chose, escaped, so the owner confirms exactly that', async () => {
-    const { html, text } = await renderConfirmationEmail({ ...props, keywords: ['diffusion', 'a&b'] });
-    expect(text.replaceAll('\n', ' ')).toContain('research papers matching diffusion, a&b.');
-    expect(html).toContain('matching diffusion, a&amp;b.');
+  it('says how many keywords the signup chose, never what they say', async () => {
+    const keywords = ['diffusion', 'reactivate your account at https://evil.example/login'];
+    const { html, text } = await renderConfirmationEmail({ ...props, keywords });
+    expect(text.replaceAll('\n', ' ')).toContain(
+      'research papers matching the 2 keywords chosen at signup (the confirmation page shows them).',
+    );
+    for (const part of [html, text]) expect(part).not.toMatch(/diffusion|evil\.example/);
   });
 });

@@ -1,4 +1,4 @@
-import { oneLine, parseInput } from '@digest/core';
+import { parseInput } from '@digest/core';
 import { z } from 'zod';
 import { escapeHtml } from '../html.ts';
 import { renderMjml } from '../render.ts';
@@ -43,7 +43,11 @@ export async function renderConfirmationEmail(props: ConfirmationProps): Promise
     'confirmation email',
   );
   const frequency = cadence === 'weekly' ? 'one email a week' : 'one email every morning';
-  const matching = keywords.length > 0 ? ` matching ${oneLine(keywords.join(', '))}` : '';
+  // Their count, never the keywords: anyone may type any address and any text at signup, and
+  // that text must not reach an inbox that has not confirmed. The page the button opens lists them.
+  const count = keywords.length === 1 ? 'the keyword' : `the ${keywords.length} keywords`;
+  const matching =
+    keywords.length > 0 ? ` matching ${count} chosen at signup (the confirmation page shows them)` : '';
   const what = `Someone, hopefully you, asked to receive Daily Papers at this address: ${frequency} with the most upvoted research papers${matching}.`;
   const action = 'Please confirm that you want these emails.';
   const expiry = `The link works for ${validHours} hours; after that, the page it opens can send you a new one.`;
