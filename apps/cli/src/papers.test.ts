@@ -74,6 +74,12 @@ describe('papers import', () => {
     expect(await countPapers(database.db)).toBe(15);
   });
 
+  it('reads a file that starts with a byte order mark', async () => {
+    const file = join(scratch, 'bom.json');
+    await writeFile(file, `\uFEFF${JSON.stringify([{ title: 'Marked', featuredAt: '2026-05-22' }])}`);
+    expect(await importPapersFile(resources, { file }, captureIo().io)).toMatchObject({ inserted: 1 });
+  });
+
   it('reports its progress on stderr for a large file', async () => {
     const papers = Array.from({ length: 1200 }, (_, index) => ({
       title: `Paper number ${index}`,

@@ -29,7 +29,8 @@ export async function importPapersFile(
   const text = await readInputFile(options.file);
   let input: unknown;
   try {
-    input = JSON.parse(text);
+    // A byte order mark, which some editors write, is not JSON but means nothing here either.
+    input = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     // JSON.parse quotes the start of the text, newlines included.
     throw new CliError(`${options.file} is not valid JSON: ${oneLine((error as Error).message)}`);
