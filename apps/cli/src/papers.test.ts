@@ -74,6 +74,23 @@ describe('papers import', () => {
     expect(await countPapers(database.db)).toBe(15);
   });
 
+  it('says how many records shared an id with a later one, which was kept', async () => {
+    const file = join(scratch, 'twice.json');
+    const paper = { id: '2605.00001', featuredAt: '2026-05-22' };
+    await writeFile(
+      file,
+      JSON.stringify([
+        { ...paper, title: 'First' },
+        { ...paper, title: 'Second' },
+      ]),
+    );
+    const output = captureIo();
+    expect(await importPapersFile(resources, { file }, output.io)).toMatchObject({ inserted: 1, merged: 1 });
+    expect(output.stdout()).toBe(
+      'received 2, inserted 1, updated 0, rejected 0, merged 1 (the same id as a later record, which was kept)\n',
+    );
+  });
+
   it('reads a file that starts with a byte order mark', async () => {
     const file = join(scratch, 'bom.json');
     await writeFile(file, `\uFEFF${JSON.stringify([{ title: 'Marked', featuredAt: '2026-05-22' }])}`);

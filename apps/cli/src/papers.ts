@@ -48,10 +48,11 @@ export async function importPapersFile(
     },
   });
 
-  const { received, inserted, updated, rejected } = result;
+  const { received, inserted, updated, merged, rejected } = result;
+  const duplicates = merged > 0 ? `, merged ${merged} (the same id as a later record, which was kept)` : '';
   println(
     io.stdout,
-    `received ${received}, inserted ${inserted}, updated ${updated}, rejected ${rejected.length}`,
+    `received ${received}, inserted ${inserted}, updated ${updated}, rejected ${rejected.length}${duplicates}`,
   );
   for (const record of rejected) {
     const title = record.title === undefined ? '' : ` ${quoted(record.title)}`;

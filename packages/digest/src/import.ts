@@ -5,6 +5,8 @@ export interface ImportResult {
   received: number;
   inserted: number;
   updated: number;
+  /** Records that shared their id with a later one of the same input, which was kept instead. */
+  merged: number;
   rejected: RejectedRecord[];
 }
 
@@ -30,5 +32,6 @@ export async function importPapers(
     }
     return totals;
   });
-  return { received: (input as unknown[]).length, ...counts, rejected };
+  const received = (input as unknown[]).length;
+  return { received, ...counts, merged: received - rejected.length - papers.length, rejected };
 }

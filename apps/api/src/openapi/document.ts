@@ -106,7 +106,9 @@ export function openApiDocument(publicBaseUrl: string) {
           summary: 'Import papers: Hugging Face daily_papers items or flat paper objects',
           requestBody: { required: true, content: json({ type: 'array', items: { type: 'object' } }) },
           responses: {
-            '200': ok('Received, inserted, updated and the rejected records with their reasons'),
+            '200': ok(
+              'Received, inserted, updated, merged (records sharing an id with a later one, which was kept) and the rejected records with their reasons',
+            ),
             ...adminErrors,
             '413': problem('Body over 25 MB'),
           },

@@ -96,6 +96,7 @@ function importReport(report: ImportResult): Html {
     ['received', report.received],
     ['inserted', report.inserted],
     ['updated', report.updated],
+    ['merged', report.merged],
     ['rejected', report.rejected.length],
   ];
   return html`<section aria-labelledby="report-heading" class="card">
