@@ -81,7 +81,7 @@ describe('subscribers import and export', () => {
     const file = await csvFile('broken.csv', ['email', ...good, '"broken@example.org', 'after'].join('\n'));
     const error = await importFile(file).catch((error: Error) => error);
     const [, line, imported] =
-      /is not valid CSV \(.*\); the rows up to line (\d+) were imported \((\d+) new, 0 already known\), none after it$/.exec(
+      /is not valid CSV \(.*\); its good rows up to line (\d+) were imported \((\d+) new, 0 already known\), none after it$/.exec(
         String((error as Error).message),
       ) ?? [];
     // Line 1 is the header, each reader's line the next.

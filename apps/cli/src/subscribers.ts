@@ -164,7 +164,8 @@ export async function importSubscribersFile(
     // which line the import got.
     await storeChunk(resources.db, batch, dryRun, result);
     const stored = `${result.imported} new, ${result.alreadyKnown} already known`;
-    const kept = dryRun ? '' : `; the rows up to line ${line} were imported (${stored}), none after it`;
+    const kept =
+      dryRun || !header ? '' : `; its good rows up to line ${line} were imported (${stored}), none after it`;
     throw new CliError(`${file} is not valid CSV (${error.message})${kept}`);
   } finally {
     progress.stop();

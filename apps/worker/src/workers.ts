@@ -3,7 +3,7 @@ import { RECONCILE_INTERVAL_MS, reconcile } from '@digest/digest';
 import { createSmtpTransport, type MailTransport } from '@digest/email';
 import type { DeliveryObserver } from '@digest/metrics';
 import { QUEUE_NAMES, type QueueName } from '@digest/queue';
-import { type Resources, senders } from '@digest/runtime';
+import { type Resources, senders, unreachableDependency } from '@digest/runtime';
 import { Worker } from 'bullmq';
 import { queueProcessor } from './processors.ts';
 
@@ -55,7 +55,12 @@ export async function startWorkers(
         'job failed',
       ),
     );
-    worker.on('error', (error) => logger.error({ queue, err: error }, 'worker error'));
+    worker.on('error', (error) =>
+      // Its connections retry like any: an outage is told once, not at every attempt.
+      unreachableDependency(error)
+        ? resources.redisOutage.failed(error, `${queue} worker: redis connection error`)
+        : logger.error({ queue, err: error }, 'worker error'),
+    );
     return worker;
   });
 

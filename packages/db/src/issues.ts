@@ -238,8 +238,8 @@ export interface ArchiveHit {
   paper: IssuePaper;
 }
 
-/** Of each paper's text, what search reads: more than the import lets a paper carry. */
-const SEARCHED_CHARACTERS = 40_000;
+/** Of each paper's text, what search reads: more than the import lets a paper carry (about 56,000). */
+const SEARCHED_CHARACTERS = 60_000;
 
 /**
  * Postgres full-text search over the papers of published issues (title, summary, AI summary and

@@ -35,10 +35,7 @@ const LAST_YEAR = 9999;
 const timestamp = z
   .union([z.string(), z.number()])
   .nullish()
-  .refine(
-    isPlausibleDate,
-    `a date (YYYY-MM-DD, an ISO 8601 timestamp or epoch milliseconds) between ${FIRST_YEAR} and ${LAST_YEAR}`,
-  );
+  .refine(isPlausibleDate, `a date between ${FIRST_YEAR} and ${LAST_YEAR}`);
 
 const hfAuthor = z.object({ name: nameText.optional(), hidden: z.boolean().optional() }).loose();
 const authorList = <T extends z.ZodType>(author: T) =>
@@ -142,7 +139,10 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
   if (!title) return { reason: 'no title' };
   const featuredAt = toInstant(paper.submittedOnDailyAt ?? item.publishedAt, timeZone);
   if (!featuredAt)
-    return { title: title, reason: 'no date it was featured (paper.submittedOnDailyAt or publishedAt)' };
+    return {
+      title: title,
+      reason: 'no date it was featured that can be read (paper.submittedOnDailyAt or publishedAt)',
+    };
   const authors = (paper.authors ?? [])
     .filter((author) => !author.hidden)
     .map((author) => oneLine(author.name))
@@ -172,7 +172,8 @@ function fromFlat(record: object, timeZone: string): NewPaper | Omit<RejectedRec
   const title = oneLine(paper.title);
   if (!title) return { reason: 'no title' };
   const featuredAt = toInstant(paper.featuredAt ?? paper.submittedOnDailyAt ?? paper.publishedAt, timeZone);
-  if (!featuredAt) return { title, reason: 'no date (publishedAt)' };
+  if (!featuredAt)
+    return { title, reason: 'no date that can be read (featuredAt, submittedOnDailyAt or publishedAt)' };
   const authors = (paper.authors ?? [])
     .map((author) => oneLine(typeof author === 'string' ? author : author.name))
     .filter(Boolean);
@@ -209,19 +210,25 @@ export function derivedKey(title: string): string {
 }
 
 type DateValue = string | number | null | undefined;
-/** A timestamp's calendar date, which must be a real one: `new Date` would roll 02-30 over to March. */
-const TIMESTAMP_DATE = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}/;
+/** The calendar date an ISO 8601 text starts with, which must be a real one: `new Date` would roll 02-30 over to March. */
+const ISO_DAY = /^(\d{4}-\d{2}-\d{2})(?:$|[Tt ])/;
 
-/** An absent value passes (the mapping decides what it means); a present one must be a date in range. */
+/** Absent or unreadable values pass (the mapping decides what they mean); readable ones must be in range. */
 function isPlausibleDate(value: DateValue): boolean {
   if (value === null || value === undefined || value === '') return true;
   const year = readInstant(value)?.getUTCFullYear();
-  return year !== undefined && year >= FIRST_YEAR && year <= LAST_YEAR;
+  return year === undefined || (year >= FIRST_YEAR && year <= LAST_YEAR);
 }
 
-/** A real calendar date (as UTC midnight), an ISO 8601 timestamp or epoch milliseconds; else undefined. */
+/**
+ * The instant a date means (a bare date as UTC midnight), or undefined when it means none: an
+ * ISO date that is no real day, a string of digits alone (`new Date('1')` is 2001), garbage.
+ */
 function readInstant(value: string | number): Date | undefined {
-  if (typeof value === 'string' && !isIsoDate(TIMESTAMP_DATE.exec(value)?.[1] ?? value)) return undefined;
+  if (typeof value === 'string') {
+    const day = ISO_DAY.exec(value)?.[1];
+    if (day ? !isIsoDate(day) : /^\s*\d+\s*$/.test(value)) return undefined;
+  }
   const instant = new Date(typeof value === 'string' && isIsoDate(value) ? `${value}T00:00:00Z` : value);
   return Number.isNaN(instant.getTime()) ? undefined : instant;
 }

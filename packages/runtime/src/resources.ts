@@ -18,6 +18,8 @@ export interface Resources {
    */
   ledgerDb: Db;
   redis: RedisConnection;
+  /** Where a Redis connection's failures are told: once an outage, however many clients retry. */
+  redisOutage: RedisOutageLog;
   queues: Queues;
   tokens: TokenSigner;
   digest: DigestContext;
@@ -60,6 +62,7 @@ export function openResources(
     db,
     ledgerDb,
     redis,
+    redisOutage: outage,
     queues,
     tokens: new TokenSigner(config.TOKEN_SECRET),
     digest: { db, queues, logger, settings: digestSettings(config) },
@@ -146,7 +149,11 @@ export function configFromEnvironment(): Config {
  * Logs a Redis outage once, when it starts, and once more when Redis is back: a client retries
  * every few hundred milliseconds, and each failed attempt would otherwise be a warning of its own.
  */
-function redisOutageLog(logger: Logger) {
+export interface RedisOutageLog {
+  failed(error: Error, message: string): void;
+}
+
+function redisOutageLog(logger: Logger): RedisOutageLog & { recovered(): void } {
   let down = false;
   return {
     failed(error: Error, message: string) {

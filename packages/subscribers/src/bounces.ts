@@ -120,9 +120,12 @@ const REASON_MAX = 1000;
  * a batch that fails part way changes nothing, so the sender's retry finds it as it was.
  */
 export async function applyBounceEvents(db: Db, events: BounceEvent[]): Promise<BounceReport> {
+  // In address order: two batches naming the same readers lock their rows in the same order,
+  // so one waits for the other instead of both deadlocking.
+  const ordered = events.toSorted((a, b) => compareAddresses(a.email, b.email));
   const applied = await db.transaction().execute(async (trx) => {
     let applied = 0;
-    for (const event of events) {
+    for (const event of ordered) {
       const email = event.email.trim();
       // An address with a control character is nobody's.
       if (/\p{Cc}/u.test(email)) continue;
@@ -144,3 +147,8 @@ export async function applyBounceEvents(db: Db, events: BounceEvent[]): Promise<
   });
   return { received: events.length, applied, ignored: events.length - applied };
 }
+
+const compareAddresses = (a: string, b: string) => {
+  const [left, right] = [a.trim().toLowerCase(), b.trim().toLowerCase()];
+  return left < right ? -1 : left > right ? 1 : 0;
+};

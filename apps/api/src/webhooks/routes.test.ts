@@ -1,4 +1,5 @@
 import { findSubscriberByEmail, insertSubscriber } from '@digest/db';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, openHarness } from '../../../../test/support/harness.ts';
 import { createApp } from '../app.ts';
@@ -82,6 +83,16 @@ describe('bounce and complaint webhook', () => {
       ['active', null],
       ['bounced', 'bounce'],
     ]);
+  });
+
+  it('applies two batches naming the same readers in opposite orders, both, without a deadlock', async () => {
+    const emails = Array.from({ length: 200 }, (_, i) => `reader${i}@example.org`);
+    await sql`insert into subscribers (email, status, consent_source)
+      select unnest(${emails}::text[]), 'active', 'import'`.execute(harness.resources.db);
+    const events = emails.map((email) => ({ type: 'bounce', email, reason: 'gone' }));
+    const answers = await Promise.all([post(events), post(events.toReversed())]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await statusOf('reader0@example.org')).toBe('bounced');
   });
 
   it('answers bad input with 400 and changes nothing', async () => {
