@@ -77,7 +77,9 @@ describe('pnpm cli', () => {
       expect(stdout).toContain('Exit codes: 0 done, 1 failed');
     }
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toBe('error: unknown command "papers export" (see pnpm cli --help)\n');
+    expect(unknown.stderr).toBe(
+      'error: unknown command "papers export": papers import (see pnpm cli --help)\n',
+    );
     expect(bad).toMatchObject({
       code: 2,
       stderr: 'error: --date tomorrow is not a valid date (expected YYYY-MM-DD)\n',

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '@digest/config';
 import { openResources } from '@digest/runtime';
 import { RejectedRecordsError, UsageError } from './args.ts';
-import { commandUsage, findCommand, usage } from './commands.ts';
+import { COMMANDS, commandUsage, findCommand, usage } from './commands.ts';
 import { expectedErrorMessage } from './errors.ts';
 import { type Io, println } from './io.ts';
 
@@ -20,7 +20,10 @@ async function main(argv: string[], io: Io): Promise<void> {
     return;
   }
   if (!found) {
-    throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}" (see pnpm cli --help)`);
+    // A group named alone (`pnpm cli digest`): its commands, not a bare "unknown".
+    const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${argv[0]} `));
+    const hint = group.length > 0 ? `: ${group.join(', ')}` : '';
+    throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"${hint} (see pnpm cli --help)`);
   }
   if (help) {
     println(io.stdout, commandUsage(found.command));
