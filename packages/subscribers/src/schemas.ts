@@ -1,6 +1,28 @@
+import { domainToASCII } from 'node:url';
 import { timeZoneSchema } from '@digest/core';
 import { MAX_PAPERS_PER_EMAIL } from '@digest/db';
 import { z } from 'zod';
+
+/**
+ * A local part as `<input type="email">` takes it (RFC 5322's dot-atom: no quoted forms), at most
+ * 64 characters, no dot first, last or twice.
+ */
+const LOCAL_PART = /^(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$(?<!\.)/;
+/** An internet host name in ASCII: labels of up to 63 characters, a top-level name of letters (or punycode). */
+const HOST_NAME =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
+
+/** The address with an internationalised domain in punycode (bücher.example → xn--bcher-kva.example). */
+function asciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1);
+  return /[^\p{ASCII}]/u.test(domain) ? `${address.slice(0, at + 1)}${domainToASCII(domain)}` : address;
+}
+
+function isDeliverable(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  return at > 0 && LOCAL_PART.test(address.slice(0, at)) && HOST_NAME.test(address.slice(at + 1));
+}
 
 /** An address we are willing to send to: one line, no display name, sane length. */
 export const emailSchema = z
@@ -8,8 +30,10 @@ export const emailSchema = z
   // Before trimming: a line break anywhere, even at the end, is a header-injection attempt.
   .refine((value) => !/[\r\n\0]/.test(value), 'email must be a single line')
   .trim()
-  .max(254, 'email is too long')
-  .pipe(z.email({ error: 'email is not a valid address' }));
+  .transform(asciiDomain)
+  .pipe(
+    z.string().max(254, 'email is too long').refine(isDeliverable, { error: 'email is not a valid address' }),
+  );
 
 export const cadenceSchema = z.enum(['daily', 'weekly'], { error: 'cadence must be "daily" or "weekly"' });
 

@@ -99,9 +99,29 @@ describe('signup', () => {
     expect(rows).toMatchObject([{ email: 'twice@example.org', status: 'pending', cadence: 'weekly' }]);
   });
 
+  it('takes every address a browser takes, an internationalised domain in punycode', async () => {
+    for (const email of ['reader@bücher.example', "o'brien+digest/x=y!#$%&*@example.org"]) {
+      expect((await postJson('/api/subscribe', { email })).status).toBe(202);
+    }
+    const stored = await harness.resources.db
+      .selectFrom('subscribers')
+      .select('email')
+      .orderBy('email')
+      .execute();
+    expect(stored.map((row) => row.email)).toEqual([
+      "o'brien+digest/x=y!#$%&*@example.org",
+      'reader@xn--bcher-kva.example',
+    ]);
+  });
+
   it('rejects bad input with a 400 error body and stores nothing', async () => {
     const cases: [unknown, RegExp][] = [
       [{ email: 'not-an-address' }, /email/],
+      // What a relay would refuse at RCPT TO: the confirmation would only fail.
+      [{ email: 'a..b@example.org' }, /email/],
+      [{ email: 'a@localhost' }, /email/],
+      [{ email: `${'a'.repeat(65)}@example.org` }, /email/],
+      [{ email: `a@${'b'.repeat(64)}.example.org` }, /email/],
       [{ email: 'a@example.org\r\nBcc: x@example.org' }, /single line/],
       [{ email: 'a@example.org\r\n' }, /single line/],
       [{ email: 'a@example.org', cadence: 'hourly' }, /cadence/],
