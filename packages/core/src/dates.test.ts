@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dateInZone, isIsoDate, monthStart, weekdayOf } from './dates.ts';
+import { addDays, canonicalTimeZone, dateInZone, isIsoDate, monthStart, weekdayOf } from './dates.ts';
 
 describe('dates', () => {
   it('accepts only real calendar dates', () => {
@@ -29,5 +29,19 @@ describe('dates', () => {
     expect(monthStart('2026-12-31', 1)).toBe('2027-01-01');
     expect(monthStart('2026-03-31', -1)).toBe('2026-02-01');
     expect(monthStart('2026-02-15', -14)).toBe('2024-12-01');
+  });
+
+  it('takes IANA zone names, legacy ones with digits too, in their canonical spelling; no offsets', () => {
+    expect(['asia/tokyo', 'EST5EDT', 'Etc/GMT+5', 'UTC'].map(canonicalTimeZone)).toEqual([
+      'Asia/Tokyo',
+      'America/New_York',
+      'Etc/GMT+5',
+      'UTC',
+    ]);
+    expect(['+05:00', 'Mars/Olympus', '5EST'].map(canonicalTimeZone)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -46,8 +46,8 @@ export function weekdayOf(date: IsoDate): string {
     .toLowerCase();
 }
 
-/** Zone names only (`Asia/Tokyo`, `UTC`): Intl also accepts offsets like `+05:00`, which are not places. */
-const ZONE_NAME = /^[A-Za-z][A-Za-z_]*(?:\/[A-Za-z0-9_+-]+)*$/;
+/** Zone names only (`Asia/Tokyo`, `UTC`, `EST5EDT`): Intl also accepts offsets like `+05:00`, which are not places. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
 /** The canonical spelling of an IANA time zone name, or undefined when it is not one. */
 export function canonicalTimeZone(name: string): string | undefined {
