@@ -69,6 +69,17 @@ describe('normalisePapers', () => {
     expect(papers).toHaveLength(1);
     expect(papers[0]).toMatchObject({ title: 'same title', upvotes: 9 });
     expect(derivedKey('Same Title!')).toBe(derivedKey('same title'));
+    const [bidi] = normalisePapers(
+      [
+        {
+          title: 'rlo \u202Eevil\u202Dtxt.exe \u2066x\u2069 شبكة',
+          organization: 'Org \u202E',
+          featuredAt: '2026-05-22',
+        },
+      ],
+      'UTC',
+    ).papers;
+    expect(bidi).toMatchObject({ title: 'rlo eviltxt.exe x شبكة', organization: 'Org' });
   });
 
   it('refuses an id that is not well-formed Unicode, in either shape', () => {

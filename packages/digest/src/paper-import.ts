@@ -5,6 +5,14 @@ import { safeHttpUrl } from '@digest/email';
 import { z } from 'zod';
 
 /**
+ * Paper text as one line, without bidirectional controls (U+202A–202E, U+2066–2069): an
+ * override in a title would reorder what is shown after it (an upvote count, a link), and
+ * right-to-left scripts need none of them.
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+const plainText = (text: string | null | undefined) => oneLine(text?.replace(BIDI_CONTROLS, ''));
+
+/**
  * The two shapes papers arrive in: Hugging Face `daily_papers` items (`{ paper: {...}, ... }`)
  * and flat objects like the Daily Papers page export. Unknown fields are ignored.
  */
@@ -135,7 +143,7 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
   const parsed = hfItem.safeParse(record);
   if (!parsed.success) return { reason: describeIssue(parsed.error) };
   const { paper, ...item } = parsed.data;
-  const title = oneLine(paper.title || item.title);
+  const title = plainText(paper.title || item.title);
   if (!title) return { reason: 'no title' };
   const featuredAt = toInstant(paper.submittedOnDailyAt ?? item.publishedAt, timeZone);
   if (!featuredAt)
@@ -145,12 +153,12 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
     };
   const authors = (paper.authors ?? [])
     .filter((author) => !author.hidden)
-    .map((author) => oneLine(author.name))
+    .map((author) => plainText(author.name))
     .filter(Boolean);
   return {
     external_id: paper.id || derivedKey(title),
     title,
-    summary: oneLine(paper.summary || item.summary),
+    summary: plainText(paper.summary || item.summary),
     authors: authors.slice(0, AUTHORS_KEPT),
     author_count: authors.length || null,
     organization: null,
@@ -160,8 +168,8 @@ function fromHfItem(record: object, timeZone: string): NewPaper | Omit<RejectedR
     num_comments: item.numComments ?? 0,
     paper_url: paper.id ? `https://huggingface.co/papers/${encodeURIComponent(paper.id)}` : null,
     code_url: safeHttpUrl(paper.githubRepo),
-    ai_summary: oneLine(paper.ai_summary) || null,
-    ai_keywords: (paper.ai_keywords ?? []).map(oneLine).filter(Boolean),
+    ai_summary: plainText(paper.ai_summary) || null,
+    ai_keywords: (paper.ai_keywords ?? []).map(plainText).filter(Boolean),
   };
 }
 
@@ -169,13 +177,13 @@ function fromFlat(record: object, timeZone: string): NewPaper | Omit<RejectedRec
   const parsed = flatPaper.safeParse(record);
   if (!parsed.success) return { reason: describeIssue(parsed.error) };
   const paper = parsed.data;
-  const title = oneLine(paper.title);
+  const title = plainText(paper.title);
   if (!title) return { reason: 'no title' };
   const featuredAt = toInstant(paper.featuredAt ?? paper.submittedOnDailyAt ?? paper.publishedAt, timeZone);
   if (!featuredAt)
     return { title, reason: 'no date that can be read (featuredAt, submittedOnDailyAt or publishedAt)' };
   const authors = (paper.authors ?? [])
-    .map((author) => oneLine(typeof author === 'string' ? author : author.name))
+    .map((author) => plainText(typeof author === 'string' ? author : author.name))
     .filter(Boolean);
   const organization =
     typeof paper.organization === 'string'
@@ -184,18 +192,18 @@ function fromFlat(record: object, timeZone: string): NewPaper | Omit<RejectedRec
   return {
     external_id: paper.arxivId || paper.id || derivedKey(title),
     title,
-    summary: oneLine(paper.summary),
+    summary: plainText(paper.summary),
     authors: authors.slice(0, AUTHORS_KEPT),
     author_count: paper.authorCount ?? (authors.length || null),
-    organization: oneLine(organization) || null,
+    organization: plainText(organization) || null,
     published_on: toDate(paper.publishedAt),
     featured_at: featuredAt,
     upvotes: paper.upvotes ?? 0,
     num_comments: paper.numComments ?? 0,
     paper_url: safeHttpUrl(paper.paperUrl ?? paper.url),
     code_url: safeHttpUrl(paper.codeUrl ?? paper.githubRepo),
-    ai_summary: oneLine(paper.aiSummary ?? paper.ai_summary) || null,
-    ai_keywords: (paper.aiKeywords ?? paper.ai_keywords ?? []).map(oneLine).filter(Boolean),
+    ai_summary: plainText(paper.aiSummary ?? paper.ai_summary) || null,
+    ai_keywords: (paper.aiKeywords ?? paper.ai_keywords ?? []).map(plainText).filter(Boolean),
   };
 }
 

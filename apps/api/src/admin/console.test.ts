@@ -74,7 +74,11 @@ describe('admin console sign-in', () => {
     expect(setCookie).toMatch(/Path=\/admin/);
     expect(setCookie).toMatch(/Max-Age=28800/);
     expect(setCookie).not.toMatch(/Secure/);
-    expect((await request('/admin/subscribers', { cookie })).status).toBe(200);
+    const console = await request('/admin/subscribers', { cookie });
+    expect(console.status).toBe(200);
+    // The console's forms carry their Origin (checked as a forgery guard); reader pages send no referrer.
+    expect(console.headers.get('referrer-policy')).toBe('same-origin');
+    expect((await request('/')).headers.get('referrer-policy')).toBe('no-referrer');
   });
 
   it('takes the sign-in form only with its own token, from its own origin', async () => {
