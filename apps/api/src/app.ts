@@ -48,81 +48,78 @@ export function createApp(deps: ApiDeps, options: { confirmSubscription?: Confir
   const onError = errorHandler(logger);
   const clientAddress = clientAddressOf(config.TRUST_PROXY);
 
-  return (
-    new Hono()
-      .onError(onError)
-      .notFound(notFound)
-      .use(...requestLog(logger))
-      .use(metrics.observe)
-      // Referrer-Policy is left to the default below, which a page may have set otherwise (the console).
-      .use(secureHeaders({ referrerPolicy: false }))
-      .use(defaultReferrerPolicy)
-      .use(contentSecurityPolicy)
-      .use(refuseNulInAddress)
-      .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
-      .use('/api/subscribe', corsFor(config.ALLOWED_ORIGINS))
-      .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
-      .use('/api/admin/*', whileRedisIsUp(deps.redis))
-      .use('/api/subscribe', whileRedisIsUp(deps.redis))
-      .use('/subscribe', whileRedisIsUp(deps.redis))
-      .use('/confirm/*', whileRedisIsUp(deps.redis))
-      .use('/admin/*', whileRedisIsUp(deps.redis))
-      .route('/', assetRoutes())
-      .route('/', openApiRoutes(config.PUBLIC_BASE_URL))
-      .route('/', healthRoutes(deps.db, deps.redis, metrics.registry, config.METRICS_TOKEN))
-      .route(
-        '/',
-        subscriptionRoutes({
-          ctx: deps,
-          publicBaseUrl: config.PUBLIC_BASE_URL,
-          allowedOrigins: config.ALLOWED_ORIGINS,
-          clientAddress,
-          limitSignups: clientRateLimiter(
-            slidingWindow(
-              deps.redis,
-              `${deps.queues.prefix}:ratelimit:signup`,
-              config.SIGNUP_RATE_LIMIT,
-              MINUTE_MS,
-            ),
-          ),
-          mailboxWindow: slidingWindow(
+  return new Hono()
+    .onError(onError)
+    .notFound(notFound)
+    .use(...requestLog(logger))
+    .use(metrics.observe)
+    .use(secureHeaders({ referrerPolicy: false }))
+    .use(defaultReferrerPolicy)
+    .use(contentSecurityPolicy)
+    .use(refuseNulInAddress)
+    .use('*', (c, next) => (IMPORT_PATHS.has(c.req.path) ? importLimit : publicLimit)(c, next))
+    .use('/api/subscribe', corsFor(config.ALLOWED_ORIGINS))
+    .use('/api/admin/*', requireAdminToken(config.ADMIN_TOKEN))
+    .use('/api/admin/*', whileRedisIsUp(deps.redis))
+    .use('/api/subscribe', whileRedisIsUp(deps.redis))
+    .use('/subscribe', whileRedisIsUp(deps.redis))
+    .use('/confirm/*', whileRedisIsUp(deps.redis))
+    .use('/admin/*', whileRedisIsUp(deps.redis))
+    .route('/', assetRoutes())
+    .route('/', openApiRoutes(config.PUBLIC_BASE_URL))
+    .route('/', healthRoutes(deps.db, deps.redis, metrics.registry, config.METRICS_TOKEN))
+    .route(
+      '/',
+      subscriptionRoutes({
+        ctx: deps,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        allowedOrigins: config.ALLOWED_ORIGINS,
+        clientAddress,
+        limitSignups: clientRateLimiter(
+          slidingWindow(
             deps.redis,
-            `${deps.queues.prefix}:ratelimit:mailbox`,
-            CONFIRMATIONS_PER_MAILBOX,
-            DAY_MS,
+            `${deps.queues.prefix}:ratelimit:signup`,
+            config.SIGNUP_RATE_LIMIT,
+            MINUTE_MS,
           ),
-        }),
-      )
-      .route('/', archiveRoutes(deps.digest))
-      .route('/api/admin', adminRoutes(deps.digest))
-      .route(
-        '/api/webhooks',
-        webhookRoutes(deps.db, config.BOUNCE_WEBHOOK_SECRET, options.confirmSubscription),
-      )
-      .route(
-        '/admin',
-        adminConsole({
-          ctx: deps.digest,
-          queues: deps.queues,
-          clientAddress,
-          limitSignIns: clientRateLimiter(
-            slidingWindow(
-              deps.redis,
-              `${deps.queues.prefix}:ratelimit:admin-sign-in`,
-              SIGN_INS,
-              SIGN_IN_WINDOW_MS,
-            ),
+        ),
+        mailboxWindow: slidingWindow(
+          deps.redis,
+          `${deps.queues.prefix}:ratelimit:mailbox`,
+          CONFIRMATIONS_PER_MAILBOX,
+          DAY_MS,
+        ),
+      }),
+    )
+    .route('/', archiveRoutes(deps.digest))
+    .route('/api/admin', adminRoutes(deps.digest))
+    .route('/api/webhooks', webhookRoutes(deps.db, config.BOUNCE_WEBHOOK_SECRET, options.confirmSubscription))
+    .route(
+      '/admin',
+      adminConsole({
+        ctx: deps.digest,
+        queues: deps.queues,
+        clientAddress,
+        limitSignIns: clientRateLimiter(
+          slidingWindow(
+            deps.redis,
+            `${deps.queues.prefix}:ratelimit:admin-sign-in`,
+            SIGN_INS,
+            SIGN_IN_WINDOW_MS,
           ),
-          adminToken: config.ADMIN_TOKEN,
-          publicBaseUrl: config.PUBLIC_BASE_URL,
-          queueDashboardWrite: config.QUEUE_DASHBOARD_WRITE,
-          fallbackError: onError,
-        }),
-      )
-  );
+        ),
+        adminToken: config.ADMIN_TOKEN,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        queueDashboardWrite: config.QUEUE_DASHBOARD_WRITE,
+        fallbackError: onError,
+      }),
+    );
 }
 
-/** No referrer leaves a page (its address may hold a reader's token), unless the page says otherwise. */
+/**
+ * No referrer leaves a page (its address may hold a reader's token), unless the page set a policy
+ * of its own (the console's same-origin): secureHeaders would overwrite it.
+ */
 const defaultReferrerPolicy: MiddlewareHandler = async (c, next) => {
   await next();
   if (!c.res.headers.has('Referrer-Policy')) c.header('Referrer-Policy', 'no-referrer');

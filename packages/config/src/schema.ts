@@ -9,6 +9,12 @@ const optionalText = z
   .transform((value) => value || undefined)
   .optional();
 
+/** The entries of a comma-separated setting, trimmed, empty ones left out. */
+const commaList = (text: string) =>
+  text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const timeZone = z
@@ -34,10 +40,7 @@ const trustProxy = z
   .transform((value, ctx): TrustProxy => {
     if (value === '') return { hops: 0 };
     if (/^\d+$/.test(value)) return { hops: Number(value) };
-    const cidrs = value
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean);
+    const cidrs = commaList(value);
     for (const cidr of cidrs) {
       if (!isCidr(cidr))
         ctx.addIssue({ code: 'custom', message: `"${cidr}" is neither an address nor a CIDR block` });
@@ -94,10 +97,7 @@ export const configSchema = z.object({
     .default('')
     .transform((list, context) => {
       const rates: Record<string, number> = {};
-      for (const entry of list
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean)) {
+      for (const entry of commaList(list)) {
         const match = /^([a-z0-9.-]+\.[a-z]{2,})=(\d+(?:\.\d+)?)$/i.exec(entry);
         if (!match || Number(match[2]) <= 0) {
           context.addIssue({ code: 'custom', message: `"${entry}" is not domain=messages-per-second` });
@@ -128,10 +128,7 @@ export const configSchema = z.object({
     .default('')
     .transform((list, context) => {
       const origins: string[] = [];
-      for (const entry of list
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean)) {
+      for (const entry of commaList(list)) {
         const url = URL.canParse(entry) ? new URL(entry) : undefined;
         const bare =
           url && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash;

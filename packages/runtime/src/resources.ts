@@ -145,14 +145,14 @@ export function configFromEnvironment(): Config {
   }
 }
 
-/**
- * Logs a Redis outage once, when it starts, and once more when Redis is back: a client retries
- * every few hundred milliseconds, and each failed attempt would otherwise be a warning of its own.
- */
 export interface RedisOutageLog {
   failed(error: Error, message: string): void;
 }
 
+/**
+ * Logs a Redis outage once, when it starts, and once more when Redis is back: a client retries
+ * every few hundred milliseconds, and each failed attempt would otherwise be a warning of its own.
+ */
 function redisOutageLog(logger: Logger): RedisOutageLog & { recovered(): void } {
   let down = false;
   return {

@@ -122,7 +122,8 @@ const REASON_MAX = 1000;
 export async function applyBounceEvents(db: Db, events: BounceEvent[]): Promise<BounceReport> {
   // In address order: two batches naming the same readers lock their rows in the same order,
   // so one waits for the other instead of both deadlocking.
-  const ordered = events.toSorted((a, b) => compareAddresses(a.email, b.email));
+  const addressOf = (event: BounceEvent) => event.email.trim().toLowerCase();
+  const ordered = events.toSorted((a, b) => addressOf(a).localeCompare(addressOf(b)));
   const applied = await db.transaction().execute(async (trx) => {
     let applied = 0;
     for (const event of ordered) {
@@ -147,8 +148,3 @@ export async function applyBounceEvents(db: Db, events: BounceEvent[]): Promise<
   });
   return { received: events.length, applied, ignored: events.length - applied };
 }
-
-const compareAddresses = (a: string, b: string) => {
-  const [left, right] = [a.trim().toLowerCase(), b.trim().toLowerCase()];
-  return left < right ? -1 : left > right ? 1 : 0;
-};

@@ -39,10 +39,11 @@ const NOT_URL_CHARACTER = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 
 /**
  * The URL normalised, when it is an absolute http(s) URL with a plain host name and no user name
- * or password, else null (drops javascript:, data:, relative…, and `https://github.com@evil.example/`,
- * which reads as one host and goes to another). Every character RFC 3986 does not allow is percent-encoded, in
- * the query and fragment too (which the URL parser leaves alone), so `{`, `}`, quotes or spaces
- * from paper data never reach the mail as they are.
+ * or password, else null: drops javascript:, data:, relative URLs, and
+ * `https://github.com@evil.example/`, which reads as one host and goes to another. Every
+ * character RFC 3986 does not allow is percent-encoded, in the query and fragment too (which the
+ * URL parser leaves alone), so `{`, `}`, quotes or spaces from paper data never reach the mail as
+ * they are.
  */
 export function safeHttpUrl(url: string | null | undefined): string | null {
   if (!url) return null;
