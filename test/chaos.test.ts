@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findIssue } from '@digest/db';
+import { controlIssue } from '@digest/digest';
 import { describe, it, type TestContext } from 'vitest';
 import {
   type ChaosOptions,
@@ -11,6 +12,7 @@ import {
   type ReaderChoices,
 } from './support/chaos.ts';
 import { dkimFailure, dkimSettings } from './support/dkim.ts';
+import { eventually } from './support/processes.ts';
 
 /**
  * Faults during a real send: real worker processes on a Postgres, a Redis and an SMTP relay of
@@ -199,4 +201,97 @@ describe('chaos: faults in the middle of a send', () => {
     // Bounced for good on the first issue: the relay never hears of them again.
     expect(gone.map((email) => smtp.recipientAttempts.get(email))).toEqual(attemptsBefore);
   }, 240_000);
+});
+
+/**
+ * A run that must stop while the SMTP pool still holds its messages (up to 50 per run, waiting
+ * for a session): they are dropped, not sent after the run has let go of their deliveries.
+ */
+describe('chaos: a send stopped mid-issue sends nothing it no longer holds', () => {
+  const LEASE_SECONDS = 10;
+  const short = { SEND_LEASE_SECONDS: String(LEASE_SECONDS) };
+
+  it.concurrent('Postgres frozen for longer than the lease while two workers send 2,000: no one is mailed beside the run that takes their delivery over', async (context) => {
+    const { expect } = context;
+    const stack = await open(context, { acceptDelayMs: 50, settings: short });
+    const { smtp, postgres } = stack;
+    const recipients = 2000;
+    await stack.subscribe(recipients, undefined, mixedChoices);
+    stack.startWorker();
+    stack.startWorker();
+    await stack.workersReady(2);
+    const issue = await stack.send(DATE);
+
+    await smtp.waitFor(400, 60_000);
+    await postgres.freeze();
+    // The fault itself: every lease lapses while the workers wait on Postgres.
+    await sleep(LEASE_SECONDS * 1500);
+    postgres.thaw();
+    expect(smtp.messages.length, 'the issue was still sending at the freeze').toBeLessThan(recipients);
+
+    await stack.settled(issue, 180_000);
+    const { check, samples } = await checkLedger(stack, issue, isGone);
+    expect(check, JSON.stringify(samples)).toMatchObject(settledCleanly(recipients));
+    // At most the message each session had ended before the freeze, if its outcome was not yet
+    // written when another run took the delivery over.
+    expect(check.duplicates, JSON.stringify(samples)).toBeLessThanOrEqual(POOL_SIZE * 2);
+  }, 240_000);
+
+  it.concurrent('paused mid-send for longer than the lease, then resumed: sending stops within a renewal, nothing goes out while paused, and no one gets the issue twice', async (context) => {
+    const { expect } = context;
+    // Slow enough that what the pool holds (50 a run) would take longer than a renewal to go.
+    const stack = await open(context, { acceptDelayMs: 250, settings: short });
+    const { smtp, resources } = stack;
+    const recipients = 600;
+    await stack.subscribe(recipients, undefined, mixedChoices);
+    stack.startWorker();
+    const issue = await stack.send(DATE);
+    const key = { cadence: 'daily' as const, date: DATE };
+
+    await smtp.waitFor(100, 60_000);
+    const pausedAt = Date.now();
+    await controlIssue(resources.digest, key, 'pause');
+    // Every run has put back what it held: whatever it had not yet sent stays unsent.
+    await eventually(
+      async () => ((await stack.counts(issue)).sending === 0 ? true : undefined),
+      LEASE_SECONDS * 1000,
+      'the send runs to stop',
+    );
+    // The runs learn of the pause at their next renewal (every quarter of the lease), then only
+    // what the relay is already taking goes.
+    expect(Date.now() - pausedAt).toBeLessThan((LEASE_SECONDS * 1000) / 4 + 2500);
+    const atStop = smtp.messages.length;
+    expect(atStop, 'the issue was still sending at the pause').toBeLessThan(recipients);
+    // The fault itself: paused for longer than a lease, so nothing of it is still held.
+    await sleep(LEASE_SECONDS * 1300);
+    expect(smtp.messages.length, 'sent while paused').toBe(atStop);
+
+    await controlIssue(resources.digest, key, 'resume');
+    await stack.settled(issue, 120_000);
+    const { check, samples } = await checkLedger(stack, issue, isGone);
+    expect(check, JSON.stringify(samples)).toMatchObject({ ...settledCleanly(recipients), duplicates: 0 });
+  }, 180_000);
+
+  it.concurrent('SIGTERM while a slow relay takes a second a message and 200 wait in the pool: the worker exits cleanly in seconds, and no one gets the issue twice', async (context) => {
+    const { expect } = context;
+    const stack = await open(context, { acceptDelayMs: 1000 });
+    const { smtp } = stack;
+    const recipients = 1000;
+    await stack.subscribe(recipients, undefined, mixedChoices);
+    const worker = stack.startWorker();
+    const issue = await stack.send(DATE);
+
+    await smtp.waitFor(20, 60_000);
+    const stoppedAt = Date.now();
+    expect(await worker.stop(), worker.output()).toBe(0);
+    // Only what the relay was already taking: well inside the 25 s shutdown deadline.
+    expect(Date.now() - stoppedAt, worker.output()).toBeLessThan(10_000);
+    expect((await stack.counts(issue)).sending).toBe(0);
+
+    smtp.setAcceptDelay(5);
+    stack.startWorker();
+    await stack.settled(issue, 120_000);
+    const { check, samples } = await checkLedger(stack, issue, isGone);
+    expect(check, JSON.stringify(samples)).toMatchObject({ ...settledCleanly(recipients), duplicates: 0 });
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,12 @@ export interface PrivatePostgres {
   db: Db;
   /** `pg_ctl restart -m fast`: every connection is cut, the server is back when this resolves. */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP to the server and every one of its processes: queries hang, connections stay open,
+   * as when its machine stalls. `thaw` sends SIGCONT, and the server goes on where it stopped.
+   */
+  freeze(): Promise<void>;
+  thaw(): void;
   /** Stops the server, removes its data directory. */
   destroy(): Promise<void>;
 }
@@ -59,6 +65,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await createDatabaseIfMissing(url);
   const db = createDb(url, { max: 5 });
   await migrateToLatest(db);
+  let frozen: number[] = [];
+  const thaw = () => {
+    for (const pid of frozen.reverse()) process.kill(pid, 'SIGCONT');
+    frozen = [];
+  };
   return {
     port,
     url,
@@ -66,7 +77,20 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     async restart() {
       await pgCtl('restart', '-m', 'fast');
     },
+    async freeze() {
+      // The postmaster first, so it forks no backend while the others are being stopped.
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGSTOP');
+      frozen.push(postmaster);
+      const { stdout } = await run('pgrep', ['-P', String(postmaster)]);
+      for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
+        process.kill(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+    },
+    thaw,
     async destroy() {
+      thaw();
       await db.destroy();
       await pgCtl('stop', '-m', 'immediate').catch(() => {});
       rmSync(home, { recursive: true, force: true });

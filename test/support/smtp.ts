@@ -34,6 +34,8 @@ export interface TestSmtpServer {
   ): void;
   /** Lifts every rejection: the mailboxes have recovered. */
   acceptAll(): void;
+  /** From now on, waits this long before accepting each message (TestSmtpOptions.acceptDelayMs). */
+  setAcceptDelay(ms: number): void;
   /** Accepted messages whose subject starts with `subjectStart`, counted by envelope recipient. */
   countByRecipient(subjectStart: string): Map<string, number>;
   /** Resolves once `count` messages have arrived. */
@@ -63,8 +65,9 @@ export interface TestSmtpOptions {
 /** A real SMTP server on a free local port that keeps every message it accepts. */
 export async function startTestSmtpServer(
   options: Partial<SMTPServerOptions> = {},
-  { acceptDelayMs = 0, headersOnly = false }: TestSmtpOptions = {},
+  { acceptDelayMs: initialDelayMs = 0, headersOnly = false }: TestSmtpOptions = {},
 ): Promise<TestSmtpServer> {
+  let acceptDelayMs = initialDelayMs;
   const messages: CapturedMail[] = [];
   const recipientAttempts = new Map<string, number>();
   const contentBytes = new Map<string, number>();
@@ -182,6 +185,9 @@ export async function startTestSmtpServer(
     },
     acceptAll() {
       rejections.length = 0;
+    },
+    setAcceptDelay(ms) {
+      acceptDelayMs = ms;
     },
     countByRecipient(subjectStart) {
       const counts = new Map<string, number>();

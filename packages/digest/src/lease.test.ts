@@ -11,6 +11,7 @@ describe('DeliveryLease', () => {
     held = 0;
     await new Promise((resolve) => setTimeout(resolve, 15));
     expect(lease.valid).toBe(false);
+    expect(lease.lost.reason.message).toMatch(/holds no delivery/);
     held = 1;
     await new Promise((resolve) => setTimeout(resolve, 15));
     expect(lease.valid).toBe(false);
@@ -24,8 +25,11 @@ describe('DeliveryLease', () => {
       return 1;
     });
     lease.claimed(Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lease.lost.aborted).toBe(false);
+    // Lost the moment its time is up, not at the next renewal: what waits to be sent is dropped.
+    await new Promise<void>((resolve) => lease.lost.addEventListener('abort', () => resolve()));
     expect(lease.valid).toBe(false);
+    expect(lease.lost.reason.message).toMatch(/ran out/);
     reachable = true;
     await new Promise((resolve) => setTimeout(resolve, 25));
     expect(lease.valid).toBe(false);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+const RAN_OUT = 'the delivery lease ran out before it was renewed';
+
 /**
  * A send run's hold on the deliveries it claimed. The lease is kept in Postgres (owner and
  * expiry); this side renews it every quarter of its length and knows, from its own clock, until
@@ -10,9 +12,10 @@ import { randomUUID } from 'node:crypto';
 export class DeliveryLease {
   readonly owner = randomUUID();
   private validUntil = 0;
-  /** Once lost, the lease is never valid again: another run may hold its rows by now. */
-  private lost = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Aborted once the lease is lost, for good: another run may hold its rows by now. */
+  private readonly loss = new AbortController();
+  private renewal: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
   private readonly renew: (owner: string) => Promise<number>;
 
@@ -25,38 +28,50 @@ export class DeliveryLease {
   /** A claim that started at `startedAt` succeeded: the lease holds from then on. */
   claimed(startedAt: number): void {
     if (this.validUntil === 0) this.extend(startedAt);
-    this.timer ??= setInterval(() => void this.renewNow(), this.leaseMs / 4);
+    this.renewal ??= setInterval(() => void this.renewNow(), this.leaseMs / 4);
   }
 
   /** Whether the run may still send: well inside the lease Postgres has on record. */
   get valid(): boolean {
-    return !this.lost && Date.now() < this.validUntil;
+    return !this.lost.aborted && Date.now() < this.validUntil;
+  }
+
+  /**
+   * Aborted the moment the lease is lost (ran out unrenewed, taken over, or the issue paused or
+   * cancelled): what the run still has waiting to go out must not go.
+   */
+  get lost(): AbortSignal {
+    return this.loss.signal;
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.renewal);
+    clearTimeout(this.expiry);
+    this.renewal = undefined;
   }
 
   private async renewNow(): Promise<void> {
     // A lease that ran out is not taken back: its rows may be another run's now.
-    if (!this.valid) {
-      this.lost = true;
-      return;
-    }
+    if (!this.valid) return this.lose(RAN_OUT);
     const startedAt = Date.now();
     try {
       const held = await this.renew(this.owner);
-      // Nothing held any more: taken over, or the issue was paused or cancelled.
-      if (held === 0) this.lost = true;
-      else this.extend(startedAt);
+      if (held === 0) this.lose('the run holds no delivery any more: taken over, paused or cancelled');
+      else if (!this.lost.aborted) this.extend(startedAt);
     } catch {
-      // Not renewed: `valid` turns false once the last lease is near its end.
+      // Not renewed: the lease is lost once the last one is near its end.
     }
   }
 
   /** Postgres stamps the lease after `startedAt`; a sixth of it is kept as a margin. */
   private extend(startedAt: number): void {
     this.validUntil = startedAt + (this.leaseMs * 5) / 6;
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => this.lose(RAN_OUT), this.validUntil - Date.now());
+  }
+
+  private lose(reason: string): void {
+    this.stop();
+    if (!this.lost.aborted) this.loss.abort(new Error(reason));
   }
 }

@@ -57,7 +57,10 @@ export async function sendIssue(
     (error) =>
       ctx.logger.warn({ err: error, issueId }, 'ledger write failed: sending waits, retrying the write'),
   );
-  const mayGoOn = () => ctx.relay.open && !options.signal?.aborted && !ledger.failed;
+  // Sending stops at once, and what the SMTP pool still holds of this run is dropped unsent, when
+  // the lease is lost (its rows may be another run's), the ledger gives up, or the worker stops.
+  const stopped = AbortSignal.any([lease.lost, ledger.gaveUp, ...(options.signal ? [options.signal] : [])]);
+  const mayGoOn = () => ctx.relay.open && !stopped.aborted;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
     outcome[TALLY[result.outcome]]++;
@@ -82,10 +85,9 @@ export async function sendIssue(
         const recorded = Promise.withResolvers<void>();
         let written = Promise.resolve();
         try {
-          // Once the ledger gives up, what the pool still holds is dropped, not sent unrecorded.
           const result = await deliverOne(ctx, messages, delivery, blocked, canSend, {
             recorded: recorded.promise,
-            signal: ledger.gaveUp,
+            signal: stopped,
           });
           if (result) written = record(result);
         } finally {

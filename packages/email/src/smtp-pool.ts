@@ -20,6 +20,8 @@ export class SmtpPool {
   private readonly idle: { connection: SmtpConnection; timer: NodeJS.Timeout }[] = [];
   private readonly queue: Queued[] = [];
   private live = 0;
+  /** Signals the pool listens to: each drops what it cancels from the line the moment it aborts. */
+  private readonly watched = new WeakSet<AbortSignal>();
   private closed = false;
   private readonly endpoint: SmtpEndpoint;
   private readonly size: number;
@@ -31,7 +33,12 @@ export class SmtpPool {
 
   send(transaction: Transaction): Promise<string> {
     if (this.closed) return Promise.reject(new SmtpError('ECONNECTION', 'the transport is closed'));
-    if (transaction.signal?.aborted) return Promise.reject(transaction.signal.reason);
+    const { signal } = transaction;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener('abort', () => this.dropCancelled(), { once: true });
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ ...transaction, resolve, reject, retried: false });
       this.dispatch();
@@ -58,22 +65,16 @@ export class SmtpPool {
     }
   }
 
-  /** The next message in line, dropping those cancelled while they waited. */
-  private nextQueued(): Queued | undefined {
-    this.dropCancelled();
-    return this.queue.shift();
-  }
-
-  /** Rejects the cancelled messages at the head of the line. */
+  /** Rejects the messages in line whose signal aborted: the line never holds one. */
   private dropCancelled(): void {
-    for (let head = this.queue[0]; head?.signal?.aborted; head = this.queue[0]) {
-      this.queue.shift();
-      head.reject(head.signal.reason);
+    for (const waiting of this.queue.splice(0)) {
+      if (waiting.signal?.aborted) waiting.reject(waiting.signal.reason);
+      else this.queue.push(waiting);
     }
   }
 
   private dispatch(): void {
-    for (this.dropCancelled(); this.queue.length > 0; this.dropCancelled()) {
+    while (this.queue.length > 0) {
       const session = this.idle.pop();
       if (session) {
         clearTimeout(session.timer);
@@ -105,7 +106,7 @@ export class SmtpPool {
       void connection.quit();
       return;
     }
-    const next = this.nextQueued();
+    const next = this.queue.shift();
     if (next) void this.carry(connection, next, false);
     else this.release(connection);
     this.dispatch();
@@ -120,7 +121,7 @@ export class SmtpPool {
     let handedOn = false;
     const onDataWritten = (mayPipelineNext: boolean) => {
       dataWritten = true;
-      const next = mayPipelineNext && !this.closed ? this.nextQueued() : undefined;
+      const next = mayPipelineNext && !this.closed ? this.queue.shift() : undefined;
       if (!next) return;
       handedOn = true;
       void this.carry(connection, next, true);

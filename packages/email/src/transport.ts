@@ -19,9 +19,9 @@ export interface OutgoingMessage {
    */
   recorded?: Promise<unknown>;
   /**
-   * Aborted once the sender can no longer record the outcome: the message must not be accepted
-   * any more. Still waiting for a session, it is dropped; on its way, it is cut off before its
-   * end (which ends that session). Either way `send` rejects with the signal's reason.
+   * Aborted once the message must not be accepted any more (the sender can no longer record the
+   * outcome, or no longer holds the delivery). Still waiting for a session, it is dropped at
+   * once; on its way, it is cut off before its end (which ends that session). Either way `send` rejects with the signal's reason.
    */
   signal?: AbortSignal;
 }
