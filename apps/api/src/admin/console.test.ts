@@ -55,6 +55,16 @@ async function open(env: Record<string, string> = {}) {
 }
 
 describe('admin console sign-in', () => {
+  it("names the site's icon, so a browser does not ask for a /favicon.ico that is not there", async () => {
+    const { request } = await open();
+    const page = await (await request('/admin/login')).text();
+    const icon = /<link rel="icon" type="image\/svg\+xml" href="([^"]+)"/.exec(page)?.[1];
+    expect(icon).toBeDefined();
+    const served = await request(icon as string);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  });
+
   it('sends a browser without a session to the sign-in form, and back afterwards', async () => {
     const { request, signIn } = await open();
     const html = { accept: 'text/html,application/xhtml+xml' };

@@ -26,6 +26,7 @@ export function layout({ title, session, notice, section }: LayoutProps, body: H
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <meta name="robots" content="noindex" />
     <title>${title} · Daily Papers admin</title>
+    <link rel="icon" type="image/svg+xml" href="${assetUrl('favicon.svg')}" />
     <link rel="stylesheet" href="${assetUrl('admin.css')}" />
     <script src="${assetUrl('admin.js')}" defer></script>
   </head>
