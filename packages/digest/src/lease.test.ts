@@ -35,4 +35,25 @@ describe('DeliveryLease', () => {
     expect(lease.valid).toBe(false);
     lease.stop();
   });
+
+  it('is lost the moment anyone looks once its time is up, even before its timer runs', () => {
+    const lease = new DeliveryLease(40, async () => 1);
+    lease.claimed(Date.now() - 40);
+    expect(lease.valid).toBe(false);
+    expect(lease.lost.aborted).toBe(true);
+    lease.stop();
+  });
+
+  it('extends nothing once stopped, even by a renewal that was under way', async () => {
+    const answer = Promise.withResolvers<number>();
+    const lease = new DeliveryLease(40, () => answer.promise);
+    lease.claimed(Date.now());
+    // The first renewal is sent, then the run ends before Postgres answers.
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    lease.stop();
+    answer.resolve(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // No timer was armed again: nothing of the run fires, nor keeps the process alive.
+    expect(lease.lost.aborted).toBe(false);
+  });
 });

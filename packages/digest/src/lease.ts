@@ -16,6 +16,7 @@ export class DeliveryLease {
   private readonly loss = new AbortController();
   private renewal: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly leaseMs: number;
   private readonly renew: (owner: string) => Promise<number>;
 
@@ -31,8 +32,12 @@ export class DeliveryLease {
     this.renewal ??= setInterval(() => void this.renewNow(), this.leaseMs / 4);
   }
 
-  /** Whether the run may still send: well inside the lease Postgres has on record. */
+  /**
+   * Whether the run may still send: well inside the lease Postgres has on record. Its time up,
+   * the lease is lost there and then, even if its timer has not yet run (a busy event loop).
+   */
   get valid(): boolean {
+    if (this.validUntil > 0 && Date.now() >= this.validUntil) this.lose(RAN_OUT);
     return !this.lost.aborted && Date.now() < this.validUntil;
   }
 
@@ -44,20 +49,22 @@ export class DeliveryLease {
     return this.loss.signal;
   }
 
+  /** The run is over: no more renewals, and a renewal still under way extends nothing. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.renewal);
     clearTimeout(this.expiry);
-    this.renewal = undefined;
   }
 
   private async renewNow(): Promise<void> {
-    // A lease that ran out is not taken back: its rows may be another run's now.
-    if (!this.valid) return this.lose(RAN_OUT);
+    // A lease that ran out is not taken back (`valid` has lost it): its rows may be another run's.
+    if (!this.valid) return;
     const startedAt = Date.now();
     try {
       const held = await this.renew(this.owner);
+      if (this.stopped) return;
       if (held === 0) this.lose('the run holds no delivery any more: taken over, paused or cancelled');
-      else if (!this.lost.aborted) this.extend(startedAt);
+      else this.extend(startedAt);
     } catch {
       // Not renewed: the lease is lost once the last one is near its end.
     }

@@ -59,7 +59,14 @@ export async function sendIssue(
   );
   // Sending stops at once, and what the SMTP pool still holds of this run is dropped unsent, when
   // the lease is lost (its rows may be another run's), the ledger gives up, or the worker stops.
-  const stopped = AbortSignal.any([lease.lost, ledger.gaveUp, ...(options.signal ? [options.signal] : [])]);
+  // Aborted at the end of the run too, so that nothing of it stays tied to the worker's signal.
+  const ended = new AbortController();
+  const stopped = AbortSignal.any([
+    lease.lost,
+    ledger.gaveUp,
+    ended.signal,
+    ...(options.signal ? [options.signal] : []),
+  ]);
   const mayGoOn = () => ctx.relay.open && !stopped.aborted;
   const canSend = () => lease.valid && mayGoOn();
   const record = (result: DeliveryResult) => {
@@ -104,6 +111,7 @@ export async function sendIssue(
       // Leased but not sent (the run stopped early): due again at once, for whichever run comes
       // next (skipped, if the issue was cancelled meanwhile).
       await releaseDeliveries(ctx.db, lease.owner);
+      ended.abort(new Error('the send run has ended'));
     }
   }
   await completeIssueIfDone(ctx.db, issueId);
@@ -168,8 +176,9 @@ async function deliverOne(
       clearsSoftBounces: delivery.softBounces > 0,
     };
   } catch (error) {
-    // Not sent, and released with the rest.
-    if (gates.signal?.aborted) return undefined;
+    // Dropped or cut off because the run stopped: not sent, and released with the rest. A refusal
+    // that arrives after the stop is still the relay's word on this message, and is recorded.
+    if (gates.signal?.aborted && error === gates.signal.reason) return undefined;
     const failure = classifySendError(error);
     switch (failure.kind) {
       case 'relay':

@@ -59,6 +59,8 @@ export function observedTransport(transport: MailTransport, observer: DeliveryOb
         observer.onDeliveryResult('sent', replyClass(Number.parseInt(reply.response, 10)), elapsed());
         return reply;
       } catch (error) {
+        // Dropped by its sender before the relay had its say: no outcome to count.
+        if (error === message.signal?.reason) throw error;
         const code = (error as { responseCode?: number }).responseCode;
         const outcome = PERMANENT.has(classifySendError(error).kind) ? 'failed' : 'deferred';
         observer.onDeliveryResult(outcome, replyClass(code), elapsed());
