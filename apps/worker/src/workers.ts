@@ -78,6 +78,7 @@ export async function startWorkers(
         const { created, dropped } = report.partitions;
         const busy =
           report.lapsed +
+          report.cancelled +
           report.mail +
           report.completed.length +
           Object.keys(report.runs).length +

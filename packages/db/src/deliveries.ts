@@ -248,14 +248,22 @@ export async function recordDeliveryResults(
   const ids = results.map((r) => r.id);
   await sql`${PREPARED}
     with v as (
-      select * from unnest(
+      select u.id, u.outcome, u.message_id, u.next_attempt_at,
+        case when c.cancelled then 'skipped' else u.status end as status,
+        case when c.cancelled then ${CANCELLED}::text else u.error end as error
+      from unnest(
         ${ids}::bigint[],
         ${results.map((r) => r.outcome)}::text[],
         ${results.map((r) => STATUS_OF[r.outcome])}::text[],
         ${results.map((r) => r.smtpMessageId ?? null)}::text[],
         ${results.map((r) => r.error ?? null)}::text[],
         ${results.map((r) => r.nextAttemptAt ?? null)}::timestamptz[]
-      ) as v(id, outcome, status, message_id, error, next_attempt_at)
+      ) as u(id, outcome, status, message_id, error, next_attempt_at),
+      -- Cancelled while the run was sending: what would wait for another try is skipped, as the
+      -- cancel skipped the rest (nothing claims a cancelled issue's rows).
+      lateral (select u.status = 'queued' and exists (
+        select 1 from issues i where i.id = ${issue.id} and i.status = 'cancelled'
+      ) as cancelled) c
     ),
     recorded as (
       update deliveries d
@@ -537,16 +545,35 @@ function notReached(issue: IssueRef, table: string) {
       and got.subscriber_id = ${sql.ref(table)}.subscriber_id and got.status = 'sent')`;
 }
 
+/** Why a delivery of a cancelled issue was skipped. */
+const CANCELLED = 'issue cancelled';
+
 /** Cancelling an issue: what was still waiting is skipped; returns how many. */
-export async function skipQueuedDeliveries(db: Db, issueId: number, reason: string): Promise<number> {
+export async function skipQueuedDeliveries(db: Db, issueId: number): Promise<number> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'skipped', last_error: reason, updated_at: sql<Date>`now()` })
+    .set({ status: 'skipped', last_error: CANCELLED, updated_at: sql<Date>`now()` })
     .where('issue_id', '=', issueId)
     .where(inIssueMonth(issueId))
     .where('status', '=', 'queued')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deliveries still queued of any cancelled issue become skipped; returns how many. An outcome
+ * written in the instant the cancel committed can still leave one queued, and nothing claims a
+ * cancelled issue's rows: the reconciler's pass sweeps them (the due index makes it a probe).
+ */
+export async function skipQueuedOfCancelledIssues(db: Db): Promise<number> {
+  const result = await sql`
+    update deliveries d
+    set status = 'skipped', last_error = ${CANCELLED}, updated_at = now()
+    from issues i
+    where i.status = 'cancelled' and d.issue_id = i.id and d.issue_date = i.issue_date
+      and d.status = 'queued'
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 export interface DeliveryListing {

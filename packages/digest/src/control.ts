@@ -26,7 +26,7 @@ export async function controlIssue(
   const { from, to } = TRANSITIONS[action];
   const moved = await ctx.db.transaction().execute(async (trx) => {
     if (!(await transitionIssue(trx, issue.id, from, to))) return undefined;
-    return action === 'cancel' ? skipQueuedDeliveries(trx, issue.id, 'issue cancelled') : 0;
+    return action === 'cancel' ? skipQueuedDeliveries(trx, issue.id) : 0;
   });
   if (moved === undefined) {
     throw new AppError(

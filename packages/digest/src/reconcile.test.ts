@@ -88,6 +88,20 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('skips what a cancelled issue still has queued, and nothing of an issue still sending', async () => {
+    const { db } = harness.resources;
+    const { issue } = await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-06-01' });
+    expect(await reconcile(harness.resources.digest)).toMatchObject({ cancelled: 0 });
+
+    await db.updateTable('issues').set({ status: 'cancelled' }).where('id', '=', issue.id).execute();
+    expect(await reconcile(harness.resources.digest)).toMatchObject({ cancelled: 2 });
+    const rows = await db.selectFrom('deliveries').select(['status', 'last_error']).execute();
+    expect(rows).toEqual([
+      { status: 'skipped', last_error: 'issue cancelled' },
+      { status: 'skipped', last_error: 'issue cancelled' },
+    ]);
+  });
+
   it('completes an issue with nothing left to send', async () => {
     const { db } = harness.resources;
     const { issue } = await buildIssue(harness.resources.digest, { cadence: 'daily', date: '2026-06-01' });

@@ -10,6 +10,7 @@ import {
   listIssuesWithDueDeliveries,
   reopenIssuesWithWork,
   requeueLapsedDeliveries,
+  skipQueuedOfCancelledIssues,
 } from '@digest/db';
 import type { DigestContext } from './context.ts';
 import { DUE_COUNTED, enqueueSendRuns } from './dispatch.ts';
@@ -27,6 +28,8 @@ const PARTITION_LOCK_TIMEOUT_MS = 2_000;
 export interface ReconcileReport {
   /** Deliveries whose run died, back in the queue. */
   lapsed: number;
+  /** Deliveries of cancelled issues left queued (an outcome written as the cancel committed), skipped. */
+  cancelled: number;
   /** Send runs enqueued, by issue id. */
   runs: Record<number, number>;
   mail: number;
@@ -39,7 +42,7 @@ export interface ReconcileReport {
 
 /**
  * Makes Redis carry whatever Postgres says is due: deliveries whose run died go back in the
- * queue, every issue with due deliveries gets send runs, due outbox mail gets its job, and
+ * queue (or are skipped, if their issue was cancelled), every issue with due deliveries gets send runs, due outbox mail gets its job, and
  * issues with nothing left are completed (and one sent issue without kept counts is counted).
  * Idempotent and safe with many workers at once: job ids come from domain ids and the time slot
  * of the pass, so the passes of one slot add each job once.
@@ -47,6 +50,7 @@ export interface ReconcileReport {
 export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<ReconcileReport> {
   const round = `r${Math.floor(now / RECONCILE_INTERVAL_MS)}`;
   const lapsed = await requeueLapsedDeliveries(ctx.db);
+  const cancelled = await skipQueuedOfCancelledIssues(ctx.db);
   await reopenIssuesWithWork(ctx.db);
 
   const runs: Record<number, number> = {};
@@ -69,6 +73,7 @@ export async function reconcile(ctx: DigestContext, now = Date.now()): Promise<R
   const counted = await keepSettledCounts(ctx.db);
   return {
     lapsed,
+    cancelled,
     runs,
     mail: mail.length,
     completed,

@@ -5,6 +5,7 @@ import {
   findSubscriberByEmail,
   insertIssueOnce,
   insertSubscriber,
+  recordDeliveryResults,
   releaseDeliveries,
   renewDeliveryLeases,
   upsertPapers,
@@ -320,6 +321,23 @@ describe('sendIssue', () => {
     // …and what it releases is skipped, not queued again for a later resend to revive.
     await releaseDeliveries(db, 'run-a');
     expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['skipped', 'skipped']);
+  });
+
+  it('skips, not queues, a delivery whose try failed for now after its issue was cancelled', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['one@example.org', 'two@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    const [held, other] = await claimDueDeliveries(db, issue.id, 'run-a', { limit: 2, leaseMs: 60_000 });
+    await controlIssue(ctx, { cadence: 'daily', date: '2026-06-01' }, 'cancel');
+    // The relay's answers arrive after the cancel: a 451 and an absent relay.
+    await recordDeliveryResults(db, issue, 'run-a', [
+      { id: held!.id, outcome: 'retry', nextAttemptAt: new Date(), error: '451 4.3.0 busy' },
+      { id: other!.id, outcome: 'deferred', nextAttemptAt: new Date(), error: 'relay unreachable' },
+    ]);
+    expect((await deliveryRows(db)).map((row) => [row.status, row.last_error])).toEqual([
+      ['skipped', 'issue cancelled'],
+      ['skipped', 'issue cancelled'],
+    ]);
   });
 
   it('stops at a pause, goes on at resume, and skips what waits at a cancel', async () => {
