@@ -272,6 +272,35 @@ describe('chaos: a send stopped mid-issue sends nothing it no longer holds', () 
     expect(check, JSON.stringify(samples)).toMatchObject({ ...settledCleanly(recipients), duplicates: 0 });
   }, 180_000);
 
+  it.concurrent('cancelled mid-send while the relay answers a tenth 451: sending stops within a renewal, and everything not sent ends skipped, none left queued', async (context) => {
+    const { expect } = context;
+    const stack = await open(context, { acceptDelayMs: 250, settings: short });
+    const { smtp, resources } = stack;
+    const recipients = 600;
+    await stack.subscribe(recipients, (index) => (index % 10 === 3 ? 'busy' : 'reader'));
+    smtp.rejectRecipient(isBusy, 451, '4.3.0 Mailbox busy, try again later');
+    stack.startWorker();
+    const issue = await stack.send(DATE);
+
+    await smtp.waitFor(100, 60_000);
+    await controlIssue(resources.digest, { cadence: 'daily', date: DATE }, 'cancel');
+    // Settled: cancelled, nothing queued or being sent (a 451 heard after the cancel used to put
+    // its delivery back in the queue, where nothing would ever claim it).
+    await stack.settled(issue, 60_000);
+    const counts = await stack.counts(issue);
+    expect(counts.sent + counts.skipped, JSON.stringify(counts)).toBe(recipients);
+    const { check, samples } = await checkLedger(stack, issue, () => false);
+    expect(check, JSON.stringify(samples)).toMatchObject({
+      issueStatus: 'cancelled',
+      delivered: counts.sent,
+      missing: counts.skipped,
+      unrecorded: 0,
+      phantom: 0,
+      duplicates: 0,
+      strangers: 0,
+    });
+  }, 120_000);
+
   it.concurrent('SIGTERM while a slow relay takes a second a message and 200 wait in the pool: the worker exits cleanly in seconds, and no one gets the issue twice', async (context) => {
     const { expect } = context;
     const stack = await open(context, { acceptDelayMs: 1000 });
