@@ -561,9 +561,11 @@ export async function skipQueuedDeliveries(db: Db, issueId: number): Promise<num
 }
 
 /**
- * Deliveries still queued of any cancelled issue become skipped; returns how many. An outcome
- * written in the instant the cancel committed can still leave one queued, and nothing claims a
- * cancelled issue's rows: the reconciler's pass sweeps them (the due index makes it a probe).
+ * Deliveries still queued of a cancelled issue built in the last two months become skipped;
+ * returns how many. An outcome written in the instant a cancel committed can still leave one
+ * queued, and nothing claims a cancelled issue's rows: the reconciler's pass sweeps them. The
+ * bound keeps the pass to a handful of issues (none, most passes: nothing is then read); an older
+ * leftover is skipped by a resend of its issue before anything is sent (resendIssue).
  */
 export async function skipQueuedOfCancelledIssues(db: Db): Promise<number> {
   const result = await sql`
@@ -572,6 +574,7 @@ export async function skipQueuedOfCancelledIssues(db: Db): Promise<number> {
     from issues i
     where i.status = 'cancelled' and d.issue_id = i.id and d.issue_date = i.issue_date
       and d.status = 'queued'
+      and i.created_at > now() - interval '2 months'
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

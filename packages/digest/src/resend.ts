@@ -5,6 +5,7 @@ import {
   findSubscribersByEmails,
   queueResend,
   type ResendSelection,
+  skipQueuedDeliveries,
   transitionIssue,
 } from '@digest/db';
 import type { DigestContext, IssueKey } from './context.ts';
@@ -59,7 +60,14 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
   await ensureDeliveryPartitions(ctx.db, [issue.issue_date]);
   const ids = await ctx.db.transaction().execute(async (trx) => {
     // One resend of an issue at a time: two at once would both add a copy for everyone.
-    await trx.selectFrom('issues').select('id').where('id', '=', issue.id).forUpdate().execute();
+    const locked = await trx
+      .selectFrom('issues')
+      .select('status')
+      .where('id', '=', issue.id)
+      .forUpdate()
+      .execute();
+    // What a cancel may have left queued stays cancelled: only whom this resend chooses goes out.
+    if (locked[0]?.status === 'cancelled') await skipQueuedDeliveries(trx, issue.id);
     const queued = await queueResend(trx, issue, selection);
     // A finished or cancelled issue sends again; a paused one waits for its resume.
     if (queued.length > 0) await transitionIssue(trx, issue.id, ['sent', 'cancelled'], 'sending');

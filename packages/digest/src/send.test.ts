@@ -323,6 +323,23 @@ describe('sendIssue', () => {
     expect((await deliveryRows(db)).map((row) => row.status)).toEqual(['skipped', 'skipped']);
   });
 
+  it('mails only whom a resend of a cancelled issue names, even with a delivery the cancel left queued', async () => {
+    const { db } = harness.resources;
+    await seed(db, ['left@example.org', 'named@example.org']);
+    const { issue } = await buildIssue(ctx, { cadence: 'daily', date: '2026-06-01' });
+    await controlIssue(ctx, { cadence: 'daily', date: '2026-06-01' }, 'cancel');
+    // An outcome written as the cancel committed put one delivery back in the queue.
+    const [leftover] = await deliveryRows(db);
+    await db.updateTable('deliveries').set({ status: 'queued' }).where('id', '=', leftover!.id).execute();
+
+    await resendIssue(ctx, { cadence: 'daily', date: '2026-06-01', emails: ['named@example.org'] });
+    await sendIssue(ctx, issue.id);
+    expect(harness.smtp.messages.map((mail) => mail.envelopeTo)).toEqual([['named@example.org']]);
+    expect((await deliveryRows(db)).find((row) => row.id === leftover!.id)).toMatchObject({
+      status: 'skipped',
+    });
+  });
+
   it('skips, not queues, a delivery whose try failed for now after its issue was cancelled', async () => {
     const { db } = harness.resources;
     await seed(db, ['one@example.org', 'two@example.org']);
