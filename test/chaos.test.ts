@@ -210,6 +210,7 @@ describe('chaos: faults in the middle of a send', () => {
 describe('chaos: a send stopped mid-issue sends nothing it no longer holds', () => {
   const LEASE_SECONDS = 10;
   const short = { SEND_LEASE_SECONDS: String(LEASE_SECONDS) };
+  const key = { cadence: 'daily' as const, date: DATE };
 
   it.concurrent('Postgres frozen for longer than the lease while two workers send 2,000: no one is mailed beside the run that takes their delivery over', async (context) => {
     const { expect } = context;
@@ -246,7 +247,6 @@ describe('chaos: a send stopped mid-issue sends nothing it no longer holds', () 
     await stack.subscribe(recipients, undefined, mixedChoices);
     stack.startWorker();
     const issue = await stack.send(DATE);
-    const key = { cadence: 'daily' as const, date: DATE };
 
     await smtp.waitFor(100, 60_000);
     const pausedAt = Date.now();
@@ -283,7 +283,7 @@ describe('chaos: a send stopped mid-issue sends nothing it no longer holds', () 
     const issue = await stack.send(DATE);
 
     await smtp.waitFor(100, 60_000);
-    await controlIssue(resources.digest, { cadence: 'daily', date: DATE }, 'cancel');
+    await controlIssue(resources.digest, key, 'cancel');
     // Settled: cancelled, nothing queued or being sent (a 451 heard after the cancel used to put
     // its delivery back in the queue, where nothing would ever claim it).
     await stack.settled(issue, 60_000);

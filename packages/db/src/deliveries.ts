@@ -163,10 +163,14 @@ export async function renewDeliveryLeases(db: Db, owner: string, leaseMs: number
   return Number(result.numUpdatedRows);
 }
 
+/** Whether the issue `issueId` names (a column or a value) was cancelled. */
+function issueCancelled(issueId: RawBuilder<unknown> | number) {
+  return sql<boolean>`exists (select 1 from issues i where i.id = ${issueId} and i.status = 'cancelled')`;
+}
+
 /** Held deliveries go back to `queued`, or become skipped when their issue was cancelled. */
-const releasedStatus = sql<DeliveryStatus>`case when exists (
-    select 1 from issues i where i.id = deliveries.issue_id and i.status = 'cancelled'
-  ) then 'skipped' else 'queued' end`;
+const releasedStatus = sql<DeliveryStatus>`case when ${issueCancelled(sql.ref('deliveries.issue_id'))}
+  then 'skipped' else 'queued' end`;
 
 /** Puts the deliveries `owner` holds but did not send back in the queue, due at once. */
 export async function releaseDeliveries(db: Db, owner: string): Promise<number> {
@@ -261,9 +265,7 @@ export async function recordDeliveryResults(
       ) as u(id, outcome, status, message_id, error, next_attempt_at),
       -- Cancelled while the run was sending: what would wait for another try is skipped, as the
       -- cancel skipped the rest (nothing claims a cancelled issue's rows).
-      lateral (select u.status = 'queued' and exists (
-        select 1 from issues i where i.id = ${issue.id} and i.status = 'cancelled'
-      ) as cancelled) c
+      lateral (select u.status = 'queued' and ${issueCancelled(issue.id)} as cancelled) c
     ),
     recorded as (
       update deliveries d

@@ -13,8 +13,9 @@ const TRANSITIONS: Record<IssueAction, { from: IssueStatus[]; to: IssueStatus }>
 
 /**
  * Pauses, resumes or cancels an issue's sending. Pausing stops every run at its next claim or
- * lease renewal (what the relay is already taking finishes, what waits is put back); resuming hands what is due back to the send queue; cancelling skips
- * every delivery still waiting and is final (a resend can still reach named readers).
+ * lease renewal (what the relay is already taking finishes, what waits is put back); resuming
+ * hands what is due back to the send queue; cancelling skips every delivery still waiting and is
+ * final (a resend can still reach named readers).
  */
 export async function controlIssue(
   ctx: DigestContext,

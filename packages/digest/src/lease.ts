@@ -79,6 +79,7 @@ export class DeliveryLease {
 
   private lose(reason: string): void {
     this.stop();
-    if (!this.lost.aborted) this.loss.abort(new Error(reason));
+    // Only the first loss counts: a later abort keeps the first reason.
+    this.loss.abort(new Error(reason));
   }
 }

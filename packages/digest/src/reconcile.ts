@@ -42,8 +42,9 @@ export interface ReconcileReport {
 
 /**
  * Makes Redis carry whatever Postgres says is due: deliveries whose run died go back in the
- * queue (or are skipped, if their issue was cancelled), every issue with due deliveries gets send runs, due outbox mail gets its job, and
- * issues with nothing left are completed (and one sent issue without kept counts is counted).
+ * queue (or are skipped, if their issue was cancelled), every issue with due deliveries gets send
+ * runs, due outbox mail gets its job, and issues with nothing left are completed (and one sent
+ * issue without kept counts is counted).
  * Idempotent and safe with many workers at once: job ids come from domain ids and the time slot
  * of the pass, so the passes of one slot add each job once.
  */

@@ -65,9 +65,9 @@ export async function resendIssue(ctx: DigestContext, request: ResendRequest): P
       .select('status')
       .where('id', '=', issue.id)
       .forUpdate()
-      .execute();
+      .executeTakeFirst();
     // What a cancel may have left queued stays cancelled: only whom this resend chooses goes out.
-    if (locked[0]?.status === 'cancelled') await skipQueuedDeliveries(trx, issue.id);
+    if (locked?.status === 'cancelled') await skipQueuedDeliveries(trx, issue.id);
     const queued = await queueResend(trx, issue, selection);
     // A finished or cancelled issue sends again; a paused one waits for its resume.
     if (queued.length > 0) await transitionIssue(trx, issue.id, ['sent', 'cancelled'], 'sending');

@@ -12,6 +12,7 @@ import {
   type CompiledMessage,
   classifySendError,
   compileMessage,
+  droppedBySender,
   type MessageSource,
   type OutgoingMessage,
   type PartEncodings,
@@ -105,13 +106,13 @@ export async function sendIssue(
     }
   } finally {
     lease.stop();
+    ended.abort(new Error('the send run has ended'));
     try {
       await ledger.flush();
     } finally {
       // Leased but not sent (the run stopped early): due again at once, for whichever run comes
       // next (skipped, if the issue was cancelled meanwhile).
       await releaseDeliveries(ctx.db, lease.owner);
-      ended.abort(new Error('the send run has ended'));
     }
   }
   await completeIssueIfDone(ctx.db, issueId);
@@ -178,7 +179,7 @@ async function deliverOne(
   } catch (error) {
     // Dropped or cut off because the run stopped: not sent, and released with the rest. A refusal
     // that arrives after the stop is still the relay's word on this message, and is recorded.
-    if (gates.signal?.aborted && error === gates.signal.reason) return undefined;
+    if (droppedBySender(error, gates)) return undefined;
     const failure = classifySendError(error);
     switch (failure.kind) {
       case 'relay':

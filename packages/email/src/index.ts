@@ -17,6 +17,7 @@ export * from './templates/index.ts';
 export {
   classifySendError,
   createSmtpTransport,
+  droppedBySender,
   type MailTransport,
   type OutgoingMessage,
   type SendFailure,

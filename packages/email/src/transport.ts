@@ -21,9 +21,15 @@ export interface OutgoingMessage {
   /**
    * Aborted once the message must not be accepted any more (the sender can no longer record the
    * outcome, or no longer holds the delivery). Still waiting for a session, it is dropped at
-   * once; on its way, it is cut off before its end (which ends that session). Either way `send` rejects with the signal's reason.
+   * once; on its way, it is cut off before its end (which ends that session). Either way `send`
+   * rejects with the signal's reason (droppedBySender).
    */
   signal?: AbortSignal;
+}
+
+/** Whether `send` failed because the message's own signal dropped it: the relay had no say. */
+export function droppedBySender(error: unknown, message: Pick<OutgoingMessage, 'signal'>): boolean {
+  return message.signal?.aborted === true && error === message.signal.reason;
 }
 
 export interface MailTransport {

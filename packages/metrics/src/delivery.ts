@@ -1,4 +1,4 @@
-import { classifySendError, type MailTransport, type SendFailureKind } from '@digest/email';
+import { classifySendError, droppedBySender, type MailTransport, type SendFailureKind } from '@digest/email';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** What became of one send: accepted, rejected for good (5xx), or put back for a retry. */
@@ -60,7 +60,7 @@ export function observedTransport(transport: MailTransport, observer: DeliveryOb
         return reply;
       } catch (error) {
         // Dropped by its sender before the relay had its say: no outcome to count.
-        if (error === message.signal?.reason) throw error;
+        if (droppedBySender(error, message)) throw error;
         const code = (error as { responseCode?: number }).responseCode;
         const outcome = PERMANENT.has(classifySendError(error).kind) ? 'failed' : 'deferred';
         observer.onDeliveryResult(outcome, replyClass(code), elapsed());
